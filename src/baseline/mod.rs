@@ -1,0 +1,259 @@
+//! Baselines: what normal looks like for one series on one judged day.
+//!
+//! A baseline is learned only from the days before the judged day (up to
+//! `history_days`, AWS keeps 28). It takes the most generous of three seasonal
+//! references, so that regular activity is never news:
+//!
+//! - a smooth hour-of-day profile from days of the same type (weekday or weekend), a
+//!   trimmed mean so one past incident does not become normal, scaled up to the recent
+//!   level so slow growth is normal;
+//! - a daily-periodic profile: the median over recent same-type days of the busiest
+//!   minute within a few minutes of this time of day, so a job that bursts every night
+//!   at 02:00 (with a little jitter) is normal;
+//! - a weekly profile: the same, from the same time one, two, three weeks before, so a
+//!   Monday-morning deploy is normal.
+//!
+//! Counts around that mean are modelled as negative binomial with a dispersion fitted per
+//! series, which gives calibrated tail probabilities ([`tail`]).
+
+pub mod tail;
+
+use crate::time::{MINUTES_PER_DAY, MINUTES_PER_WEEK};
+
+const DAY: usize = MINUTES_PER_DAY as usize;
+const WEEK: usize = MINUTES_PER_WEEK as usize;
+
+/// Settings of the seasonal baseline; validated before any data is read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BaselineParams {
+    /// Days of history a baseline may use (AWS: 28).
+    pub history_days: usize,
+    /// How many minutes either side of a time of day count as "the same time".
+    pub jitter_minutes: usize,
+    /// How many recent same-type days the periodic profile looks at.
+    pub periodic_days: usize,
+    /// Cap on how far the recent level may lift the profile (growth correction).
+    pub max_growth: f64,
+}
+
+impl Default for BaselineParams {
+    fn default() -> Self {
+        Self { history_days: 28, jitter_minutes: 3, periodic_days: 7, max_growth: 4.0 }
+    }
+}
+
+/// Why baseline settings are unusable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BaselineParamError {
+    #[error("history_days must be at least 1 (got {0})")]
+    NoHistory(usize),
+    #[error("jitter_minutes must be below 60 (got {0})")]
+    Jitter(usize),
+    #[error("max_growth must be at least 1 (got {0})")]
+    Growth(f64),
+}
+
+impl BaselineParams {
+    pub fn check(self) -> Result<Self, BaselineParamError> {
+        if self.history_days == 0 {
+            return Err(BaselineParamError::NoHistory(self.history_days));
+        }
+        if self.jitter_minutes >= 60 {
+            return Err(BaselineParamError::Jitter(self.jitter_minutes));
+        }
+        if !(self.max_growth >= 1.0) {
+            return Err(BaselineParamError::Growth(self.max_growth));
+        }
+        Ok(self)
+    }
+}
+
+/// The dense per-minute history of one series and what is derived from it once.
+/// Minute 0 is 00:00 UTC of `origin_day` (days since the epoch).
+#[derive(Debug, Clone)]
+pub struct SeriesProfile {
+    pub origin_day: i64,
+    pub counts: Vec<u32>,
+    hourly: Vec<u32>,
+    daily: Vec<u64>,
+    /// Busiest minute within ±jitter of each minute.
+    jitter_max: Vec<u32>,
+    /// Within-hour over-dispersion of each day (negative binomial phi), if the day had
+    /// enough activity to tell.
+    day_dispersion: Vec<Option<f64>>,
+}
+
+/// The baseline of one series for one judged day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayBaseline {
+    /// Expected calls per minute, for each minute of the day.
+    pub expected: Vec<f64>,
+    /// Negative binomial dispersion phi (variance = mu + phi * mu^2); 0 is Poisson.
+    pub dispersion: f64,
+    /// How many days of history it was learned from.
+    pub history_days: usize,
+}
+
+impl SeriesProfile {
+    /// Builds the profile from dense counts whose length is a whole number of days.
+    pub fn new(origin_day: i64, counts: Vec<u32>, params: &BaselineParams) -> Self {
+        let hourly: Vec<u32> = counts.chunks(60).map(|h| h.iter().sum()).collect();
+        let daily: Vec<u64> =
+            hourly.chunks(24).map(|d| d.iter().map(|&h| u64::from(h)).sum()).collect();
+        let jitter_max = sliding_max(&counts, params.jitter_minutes);
+        let day_dispersion =
+            counts.chunks(DAY).zip(hourly.chunks(24)).map(|(d, h)| dispersion_of_day(d, h)).collect();
+        Self { origin_day, counts, hourly, daily, jitter_max, day_dispersion }
+    }
+
+    pub fn days(&self) -> usize {
+        self.daily.len()
+    }
+
+    /// The baseline for day index `day` (0-based from the origin), from earlier days only.
+    pub fn fit_day(&self, day: usize, params: &BaselineParams) -> DayBaseline {
+        let first = day.saturating_sub(params.history_days);
+        let history: Vec<usize> = (first..day).collect();
+        let weekend = is_weekend_day(self.origin_day + day as i64);
+        let mut same: Vec<usize> = history
+            .iter()
+            .copied()
+            .filter(|&k| is_weekend_day(self.origin_day + k as i64) == weekend)
+            .collect();
+        if same.len() < 2 {
+            same.clone_from(&history);
+        }
+        let smooth = self.smooth_profile(&same, params);
+        let periodic = self.periodic_profile(&same, params.periodic_days);
+        let weekly = self.weekly_profile(day);
+        let expected = (0..DAY)
+            .map(|m| smooth[m / 60].max(f64::from(periodic[m])).max(f64::from(weekly[m])))
+            .collect();
+        DayBaseline { expected, dispersion: self.dispersion(&history), history_days: history.len() }
+    }
+
+    /// Hour-of-day means per minute, trimmed and lifted to the recent level.
+    fn smooth_profile(&self, days: &[usize], params: &BaselineParams) -> [f64; 24] {
+        let mut out = [0.0; 24];
+        if days.is_empty() {
+            return out;
+        }
+        for (h, slot) in out.iter_mut().enumerate() {
+            let values: Vec<f64> = days.iter().map(|&k| f64::from(self.hourly[k * 24 + h])).collect();
+            *slot = trimmed_mean(values) / 60.0;
+        }
+        let growth = self.growth(days).clamp(1.0, params.max_growth);
+        out.map(|v| v * growth)
+    }
+
+    /// Recent daily level over the typical level of the profile's days.
+    fn growth(&self, days: &[usize]) -> f64 {
+        let totals: Vec<f64> = days.iter().map(|&k| self.daily[k] as f64).collect();
+        let typical = trimmed_mean(totals.clone());
+        let recent_n = totals.len().min(2);
+        let recent = totals[totals.len() - recent_n..].iter().sum::<f64>() / recent_n as f64;
+        if typical > 0.0 { recent / typical } else { 1.0 }
+    }
+
+    /// Median, over the last `n` days given, of the busiest minute near each time of day.
+    fn periodic_profile(&self, days: &[usize], n: usize) -> Vec<u32> {
+        let recent = &days[days.len().saturating_sub(n)..];
+        (0..DAY)
+            .map(|m| median_u32(recent.iter().map(|&k| self.jitter_max[k * DAY + m]).collect()))
+            .collect()
+    }
+
+    /// Median of the busiest minute near the same time of week in earlier weeks.
+    fn weekly_profile(&self, day: usize) -> Vec<u32> {
+        let start = day * DAY;
+        (0..DAY)
+            .map(|m| {
+                let past: Vec<u32> = (1..=4)
+                    .filter_map(|w| (start + m).checked_sub(w * WEEK))
+                    .map(|i| self.jitter_max[i])
+                    .collect();
+                median_u32(past)
+            })
+            .collect()
+    }
+
+    /// Median over the history of each day's over-dispersion; 0 (Poisson) when unknown.
+    fn dispersion(&self, days: &[usize]) -> f64 {
+        let mut phis: Vec<f64> = days.iter().filter_map(|&k| self.day_dispersion[k]).collect();
+        if phis.is_empty() {
+            return DEFAULT_DISPERSION;
+        }
+        phis.sort_by(f64::total_cmp);
+        phis[phis.len() / 2].clamp(MIN_DISPERSION, MAX_DISPERSION)
+    }
+}
+
+/// Assumed over-dispersion of a series too quiet to measure: bursty, as API calls are.
+const DEFAULT_DISPERSION: f64 = 1.0;
+const MIN_DISPERSION: f64 = 0.05;
+const MAX_DISPERSION: f64 = 5.0;
+
+/// Method-of-moments phi of one day's minutes around their own hourly means.
+fn dispersion_of_day(minutes: &[u32], hours: &[u32]) -> Option<f64> {
+    let (mut excess, mut mu_sq, mut total) = (0.0, 0.0, 0.0);
+    for (h, &sum) in hours.iter().enumerate() {
+        let mu = f64::from(sum) / 60.0;
+        for &c in &minutes[h * 60..(h + 1) * 60] {
+            let c = f64::from(c);
+            excess += (c - mu).powi(2) - c;
+            mu_sq += mu * mu;
+            total += c;
+        }
+    }
+    (total >= 30.0 && mu_sq > 0.0).then(|| (excess / mu_sq).max(0.0))
+}
+
+/// Mean after dropping the top tenth of values (at least one when there are four or
+/// more): robust to a past incident without being pulled to zero by sparse series.
+fn trimmed_mean(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let drop = if values.len() >= 4 { values.len().div_ceil(10) } else { 0 };
+    let kept = &values[..values.len() - drop];
+    kept.iter().sum::<f64>() / kept.len() as f64
+}
+
+fn median_u32(mut values: Vec<u32>) -> u32 {
+    if values.is_empty() {
+        return 0;
+    }
+    values.sort_unstable();
+    values[(values.len() - 1) / 2]
+}
+
+/// Max over a window of ±`radius` around each index (monotonic deque, O(n)).
+fn sliding_max(values: &[u32], radius: usize) -> Vec<u32> {
+    let n = values.len();
+    let mut out = vec![0; n];
+    let mut deque: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+    let mut next = 0;
+    for (i, slot) in out.iter_mut().enumerate() {
+        while next < n && next <= i + radius {
+            while deque.back().is_some_and(|&j| values[j] <= values[next]) {
+                deque.pop_back();
+            }
+            deque.push_back(next);
+            next += 1;
+        }
+        while deque.front().is_some_and(|&j| j + radius < i) {
+            deque.pop_front();
+        }
+        *slot = deque.front().map_or(0, |&j| values[j]);
+    }
+    out
+}
+
+fn is_weekend_day(days_since_epoch: i64) -> bool {
+    // 1970-01-01 was a Thursday: day 2 is Saturday, day 3 Sunday.
+    matches!(days_since_epoch.rem_euclid(7), 2 | 3)
+}
+
+#[cfg(test)]
+mod tests;

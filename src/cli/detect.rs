@@ -1,0 +1,180 @@
+//! `trailsight detect`: read logs, write Insight events, summarise on standard error.
+
+use super::{is_broken_pipe, summary};
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use trailsight::detect::DetectParams;
+use trailsight::engine::{self, EngineError};
+use trailsight::sink::{self, Format, S3LayoutSink, Sink};
+use trailsight::time::{parse_cli_time, Minute};
+
+/// Find unusual API call and error rates in CloudTrail logs.
+///
+/// Reads folders (recursively), .json.gz delivery files, .json, .jsonl/.ndjson and - for
+/// standard input. Writes Insight events to standard output (or --out) and a summary to
+/// standard error. Exit status: 0 on success, also when bad files were skipped; 1 when
+/// nothing could be read (or, with --strict, when anything was skipped); 2 on bad usage.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct DetectArgs {
+    /// Files or folders of CloudTrail logs; - reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Body format of the output.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Ndjson)]
+    format: OutputFormat,
+    /// Write to this file instead of standard output; an existing folder (or a path
+    /// ending in /) receives gzip files in the AWS CloudTrail-Insight S3 layout.
+    #[arg(long, value_name = "FILE|DIR")]
+    out: Option<PathBuf>,
+    /// Sensitivity: windows are anomalous below a tail probability of 1e-7 x this.
+    /// Higher finds weaker anomalies and raises more false insights.
+    #[arg(long, default_value_t = 1.0)]
+    sensitivity: f64,
+    /// Days of history needed before a day is judged.
+    #[arg(long, default_value_t = 7)]
+    warmup_days: usize,
+    /// Days of history a baseline learns from (AWS keeps 28).
+    #[arg(long, default_value_t = 28)]
+    history_days: usize,
+    /// Volume floor: calls above the baseline a window needs before it can fire.
+    #[arg(long, default_value_t = 10.0)]
+    min_calls: f64,
+    /// Only report insights starting at or after this time (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    since: Option<Minute>,
+    /// Only report insights starting before this time (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    until: Option<Minute>,
+    /// Exit with status 1 when any file or record had to be skipped.
+    #[arg(long)]
+    strict: bool,
+    /// No summary on standard error.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+const EXAMPLES: &str = "Examples:
+  trailsight detect data/sample/AWSLogs
+  trailsight detect s3-export/ --format records --out insights.json
+  trailsight detect logs/ --out insights/      # AWS CloudTrail-Insight S3 layout
+  zcat file.json.gz | trailsight detect - --warmup-days 0";
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    /// {"Records":[...]}, the body of an AWS delivery file.
+    Records,
+    /// One record per line.
+    Ndjson,
+}
+
+fn parse_time(s: &str) -> Result<Minute, String> {
+    parse_cli_time(s).ok_or_else(|| format!("not a date or RFC 3339 time: {s}"))
+}
+
+impl DetectArgs {
+    fn params(&self) -> anyhow::Result<DetectParams> {
+        let mut p = DetectParams::default();
+        p.sensitivity = self.sensitivity;
+        p.warmup_days = self.warmup_days;
+        p.min_excess_calls = self.min_calls;
+        p.since = self.since;
+        p.until = self.until;
+        p.baseline.history_days = self.history_days;
+        Ok(p.check()?)
+    }
+
+    fn format(&self) -> Format {
+        match self.format {
+            OutputFormat::Records => Format::Records,
+            OutputFormat::Ndjson => Format::Ndjson,
+        }
+    }
+}
+
+pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
+    let params = match args.params() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("trailsight: error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let sink = open_sink(args.format(), args.out.as_deref())?;
+    let progress = Progress::new(args.quiet);
+    let outcome = engine::run(&args.paths, &params, sink, &|n| progress.start(n), &|| progress.tick());
+    progress.finish();
+    match outcome {
+        Ok(run) => {
+            if !args.quiet {
+                summary::print(&run);
+            }
+            let failed = args.strict && (run.files_with_issues().next().is_some() || !run.unreadable_paths.is_empty());
+            Ok(ExitCode::from(if failed { super::EXIT_FAILURE } else { 0 }))
+        }
+        Err(EngineError::NothingRead(why)) => {
+            eprintln!("trailsight: error: {why}");
+            Ok(ExitCode::from(super::EXIT_FAILURE))
+        }
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            if is_broken_pipe(&e) {
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn open_sink(format: Format, out: Option<&Path>) -> anyhow::Result<Box<dyn Sink>> {
+    let Some(out) = out else {
+        return Ok(sink::to_writer(format, std::io::BufWriter::new(std::io::stdout().lock())));
+    };
+    let wants_dir = out.is_dir() || out.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR);
+    if wants_dir {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        return Ok(Box::new(S3LayoutSink::new(out)));
+    }
+    let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    Ok(sink::to_writer(format, std::io::BufWriter::new(file)))
+}
+
+/// A progress bar over files, drawn only when standard error is a terminal.
+struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(0);
+            let style = ProgressStyle::with_template("{spinner} reading {pos}/{len} files {wide_bar} {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Self { bar }
+    }
+
+    fn start(&self, files: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(files as u64);
+        }
+    }
+
+    fn tick(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

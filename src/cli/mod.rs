@@ -1,0 +1,69 @@
+//! Command-line surface (SPEC §5). Subcommands are verbs; doc comments are the help.
+
+mod detect;
+mod summary;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// trailsight: CloudTrail Insights on the logs you already keep.
+///
+/// Learns each API's normal call and error rate from your CloudTrail history and writes
+/// Insight events in the exact AWS CloudTrail Insights record format.
+#[derive(Debug, Parser)]
+#[command(name = "trailsight", version, propagate_version = true)]
+pub struct Cli {
+    /// More log output on standard error (-v info, -vv debug). RUST_LOG also works.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Detect(detect::DetectArgs),
+}
+
+/// Exit code when the run could not read anything or could not write its output.
+pub const EXIT_FAILURE: u8 = 1;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Detect(args) => detect::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("trailsight: error: {e:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// True when an error is a closed pipe on our output (`trailsight detect ... | head`).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<trailsight::engine::EngineError>().is_some_and(|ee| {
+                matches!(ee, trailsight::engine::EngineError::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+    })
+}

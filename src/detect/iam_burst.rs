@@ -1,0 +1,191 @@
+//! The IAM-burst detector: many IAM writes by one principal within minutes.
+//!
+//! An attacker creating a backdoor (CreateUser, CreateAccessKey, AttachUserPolicy,
+//! CreateLoginProfile...) makes only a handful of calls to each API, too few for any one
+//! API's series to stand out. Judged per principal across all IAM write APIs, the burst
+//! is plain: the count in a sliding window is compared with the principal's own past
+//! (its IAM write rate and its largest earlier burst). A burst is reported as an episode
+//! on each IAM API it touched, so the output stays standard AWS Insight records.
+
+use super::episode::{Detector, Episode};
+use super::{DetectParams, Timeline};
+use crate::aggregate::{Aggregates, IamWrite, SeriesId};
+use crate::baseline::tail::{score, upper_tail};
+use crate::frame::CountsTable;
+use crate::time::{day_start, Minute, MINUTES_PER_DAY};
+use std::collections::BTreeMap;
+
+/// Settings of the IAM-burst detector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IamBurstParams {
+    /// Sliding window length, minutes.
+    pub window: Minute,
+    /// IAM writes a window needs before it can be a burst.
+    pub min_calls: usize,
+    /// A burst must exceed the principal's largest earlier window by this factor.
+    pub history_ratio: f64,
+}
+
+impl Default for IamBurstParams {
+    fn default() -> Self {
+        Self { window: 10, min_calls: 8, history_ratio: 2.0 }
+    }
+}
+
+/// Over-dispersion assumed for IAM activity, which is bursty by nature.
+const IAM_DISPERSION: f64 = 2.0;
+
+/// Finds IAM bursts of every principal and reports them per IAM API touched.
+pub fn detect(agg: &Aggregates, table: &CountsTable, timeline: &Timeline, params: &DetectParams) -> Vec<Episode> {
+    let mut principals: Vec<_> = agg.iam_writes.iter().collect();
+    principals.sort_by_key(|(k, _)| **k);
+    principals
+        .into_iter()
+        .flat_map(|(_, writes)| {
+            let mut writes = writes.clone();
+            writes.sort_by_key(|w| (w.minute, w.series));
+            bursts(&writes, timeline, params)
+                .into_iter()
+                .flat_map(|b| per_api(&writes, &b, table))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A burst of one principal: `[start, end)` and its score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Burst {
+    start: Minute,
+    end: Minute,
+    score: f64,
+    window: usize,
+}
+
+/// Sliding-window bursts over one principal's time-sorted IAM writes.
+fn bursts(writes: &[IamWrite], timeline: &Timeline, params: &DetectParams) -> Vec<Burst> {
+    let p = &params.iam;
+    let history_minutes = (params.baseline.history_days as Minute * MINUTES_PER_DAY) as f64;
+    let mut found: Vec<Burst> = Vec::new();
+    // The largest earlier window, per judged day (computed once a day, not per write).
+    let mut largest_before: BTreeMap<Minute, usize> = BTreeMap::new();
+    let mut lo = 0;
+    for hi in 0..writes.len() {
+        let end = writes[hi].minute;
+        while writes[lo].minute <= end - p.window {
+            lo += 1;
+        }
+        let n = hi - lo + 1;
+        if n < p.min_calls || !timeline.is_judged(writes[lo].minute) {
+            continue;
+        }
+        let today = day_start(end);
+        let before_today = writes.partition_point(|w| w.minute < today);
+        let since = writes.partition_point(|w| w.minute < today - history_minutes as Minute);
+        let expected = ((before_today - since) as f64 + 0.5) / history_minutes * p.window as f64;
+        let prob = upper_tail(n as f64, expected, IAM_DISPERSION);
+        let largest = *largest_before
+            .entry(today)
+            .or_insert_with(|| largest_window(&writes[since..before_today], p.window));
+        if prob < params.alpha() && n as f64 > p.history_ratio * largest as f64 {
+            let burst = Burst { start: writes[lo].minute, end: end + 1, score: score(prob), window: p.window as usize };
+            push_merged(&mut found, burst);
+        }
+    }
+    found
+}
+
+fn push_merged(found: &mut Vec<Burst>, b: Burst) {
+    match found.last_mut() {
+        Some(last) if b.start <= last.end => {
+            last.end = last.end.max(b.end);
+            last.score = last.score.max(b.score);
+        }
+        _ => found.push(b),
+    }
+}
+
+/// The most IAM writes this principal ever made within one window.
+fn largest_window(writes: &[IamWrite], window: Minute) -> usize {
+    let mut best = 0;
+    let mut lo = 0;
+    for hi in 0..writes.len() {
+        while writes[lo].minute <= writes[hi].minute - window {
+            lo += 1;
+        }
+        best = best.max(hi - lo + 1);
+    }
+    best
+}
+
+/// One episode per IAM API the burst touched, spanning that API's calls in the burst.
+fn per_api(writes: &[IamWrite], b: &Burst, table: &CountsTable) -> Vec<Episode> {
+    let mut spans: BTreeMap<SeriesId, (Minute, Minute, f64)> = BTreeMap::new();
+    for w in writes.iter().filter(|w| (b.start..b.end).contains(&w.minute)) {
+        let span = spans.entry(w.series).or_insert((w.minute, w.minute + 1, 0.0));
+        span.1 = w.minute + 1;
+        span.2 += 1.0;
+    }
+    spans
+        .into_iter()
+        .map(|(series, (start, end, _))| {
+            let week = 7 * MINUTES_PER_DAY;
+            let rate = table.window_sum(series, start - week, start) as f64 / week as f64;
+            Episode {
+                series,
+                start,
+                end,
+                detector: Detector::IamBurst,
+                score: b.score,
+                observed: table.window_sum(series, start, end) as f64,
+                expected: rate * (end - start) as f64,
+                window: b.window,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::DetectParams;
+
+    const DAY: Minute = MINUTES_PER_DAY;
+
+    fn timeline() -> Timeline {
+        Timeline { origin: 0, days: 10, judge_from: 7 * DAY, judge_to: 10 * DAY }
+    }
+
+    fn writes(spec: &[(Minute, SeriesId)]) -> Vec<IamWrite> {
+        spec.iter().map(|&(minute, series)| IamWrite { minute, series }).collect()
+    }
+
+    #[test]
+    fn a_new_principal_burst_is_found() {
+        let t = 8 * DAY + 600;
+        let w = writes(&(0..15).map(|i| (t + i / 3, (i % 5) as SeriesId)).collect::<Vec<_>>());
+        let found = bursts(&w, &timeline(), &DetectParams::default());
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].start, found[0].end), (t, t + 5));
+    }
+
+    #[test]
+    fn an_admin_who_always_works_in_bursts_is_left_alone() {
+        // Ten IAM writes in a few minutes every day of the history and today.
+        let w: Vec<(Minute, SeriesId)> = (0..9).flat_map(|d| (0..10).map(move |i| (d * DAY + 600 + i / 4, 0))).collect();
+        let found = bursts(&writes(&w), &timeline(), &DetectParams::default());
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn a_few_calls_are_not_a_burst() {
+        let t = 8 * DAY;
+        let w = writes(&[(t, 0), (t + 1, 1), (t + 2, 2)]);
+        assert!(bursts(&w, &timeline(), &DetectParams::default()).is_empty());
+    }
+
+    #[test]
+    fn largest_window_counts_within_the_window_only() {
+        let w = writes(&[(0, 0), (1, 0), (5, 0), (20, 0), (21, 0)]);
+        assert_eq!(largest_window(&w, 10), 3);
+    }
+}

@@ -1,0 +1,168 @@
+//! The orchestrator of `trailsight detect`: a list of named steps, each delegating to its
+//! room of the pipeline.
+//!
+//! Files are read and parsed in parallel (rayon) and their batches flow through a bounded
+//! channel into one merging thread, so at most a few files' records are held at once:
+//! memory follows series x minutes, not the size of the history.
+
+use crate::aggregate::{Aggregates, InsightType, IngestStats};
+use crate::detect::{self, DetectParams, Episode, Timeline};
+use crate::frame::{AttributionTable, CountsTable};
+use crate::ingest::{self, Discovery, FileReport, InputFile, NonEventKind};
+use crate::insight::{InsightPair, RenderContext};
+use crate::sink::Sink;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+/// Why a run could not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("nothing could be read: {0}")]
+    NothingRead(String),
+    #[error("building the counts frame failed: {0}")]
+    Frame(#[from] polars::error::PolarsError),
+    #[error("writing insights failed: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// What a run did, for the summary a user reads.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub files_found: usize,
+    pub non_event: BTreeMap<NonEventKind, usize>,
+    pub ignored: usize,
+    pub unreadable_paths: Vec<(PathBuf, String)>,
+    pub reports: Vec<FileReport>,
+    pub stats: IngestStats,
+    pub series: BTreeMap<InsightType, usize>,
+    pub timeline: Option<Timeline>,
+    pub insights: BTreeMap<InsightType, usize>,
+    pub episodes: Vec<EpisodeNote>,
+}
+
+/// One insight as the summary and `--explain` describe it.
+#[derive(Debug, Clone)]
+pub struct EpisodeNote {
+    pub series: String,
+    pub episode: Episode,
+    pub shared_event_id: String,
+}
+
+impl RunSummary {
+    /// Files from which something was skipped or that could not be used at all.
+    pub fn files_with_issues(&self) -> impl Iterator<Item = &FileReport> {
+        self.reports.iter().filter(|r| r.has_issues())
+    }
+
+    pub fn unusable_files(&self) -> usize {
+        self.reports.iter().filter(|r| r.is_unusable()).count() + self.unreadable_paths.len()
+    }
+
+    pub fn total_insights(&self) -> usize {
+        self.insights.values().sum()
+    }
+}
+
+/// Runs detection over `paths`, writing Insight records to `sink`. `on_file` is called
+/// once per file merged (for progress bars); `on_files_found` once with the total.
+pub fn run(
+    paths: &[PathBuf],
+    params: &DetectParams,
+    sink: Box<dyn Sink + '_>,
+    on_files_found: &dyn Fn(usize),
+    on_file: &(dyn Fn() + Sync),
+) -> Result<RunSummary, EngineError> {
+    let discovery = ingest::discover(paths);
+    on_files_found(discovery.files.len());
+    let mut summary = summary_of(&discovery);
+    let mut agg = read_all(&discovery.files, on_file);
+    summary.reports = std::mem::take(&mut agg.reports);
+    summary.stats = agg.stats.clone();
+    let (Some(first), Some(last)) = (agg.stats.first_minute, agg.stats.last_minute) else {
+        return nothing_read(summary);
+    };
+    for key in &agg.series {
+        *summary.series.entry(key.insight_type).or_default() += 1;
+    }
+    let timeline = Timeline::new(first, last, params);
+    summary.timeline = Some(timeline);
+    let counts = CountsTable::new(&agg.counts, agg.series.len())?;
+    let episodes = detect::detect(&agg, &counts, &timeline, params);
+    let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len());
+    let ctx = RenderContext { agg: &agg, counts: &counts, attributions: &attributions };
+    write_insights(&ctx, episodes, sink, &mut summary)?;
+    Ok(summary)
+}
+
+fn summary_of(d: &Discovery) -> RunSummary {
+    RunSummary {
+        files_found: d.files.len(),
+        non_event: d.non_event.clone(),
+        ignored: d.ignored,
+        unreadable_paths: d.unreadable.clone(),
+        ..RunSummary::default()
+    }
+}
+
+/// Map (parse each file, in parallel) and reduce (merge into one aggregate, in order of
+/// arrival) with a bounded queue between them.
+fn read_all(files: &[InputFile], on_file: &(dyn Fn() + Sync)) -> Aggregates {
+    let mut agg = Aggregates::new();
+    let (tx, rx) = mpsc::sync_channel(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            files.par_iter().for_each_with(tx, |tx, f| {
+                // A closed receiver only happens if the merger panicked; nothing to do.
+                let _ = tx.send(ingest::read_file(f));
+            });
+        });
+        for batch in rx {
+            agg.absorb(batch);
+            on_file();
+        }
+    });
+    agg
+}
+
+fn nothing_read(summary: RunSummary) -> Result<RunSummary, EngineError> {
+    let why = if summary.files_found == 0 && summary.unreadable_paths.is_empty() {
+        "no CloudTrail files found".to_string()
+    } else if summary.stats.records == 0 {
+        format!("no readable CloudTrail records in {} file(s)", summary.files_found)
+    } else {
+        format!("{} records read but none is a management event", summary.stats.records)
+    };
+    Err(EngineError::NothingRead(why))
+}
+
+/// Renders episodes in a stable order (by time, then series identity) and writes them.
+fn write_insights(
+    ctx: &RenderContext,
+    episodes: Vec<Episode>,
+    mut sink: Box<dyn Sink + '_>,
+    summary: &mut RunSummary,
+) -> Result<(), EngineError> {
+    let mut rendered: Vec<(Episode, InsightPair)> = episodes.into_iter().map(|e| { let p = ctx.render(&e); (e, p) }).collect();
+    rendered.sort_by(|(a, pa), (b, pb)| {
+        (a.start, &pa.start.shared_event_id).cmp(&(b.start, &pb.start.shared_event_id))
+    });
+    let mut records: Vec<&crate::insight::InsightRecord> = rendered.iter().flat_map(|(_, p)| [&p.start, &p.end]).collect();
+    // Start and End records interleave in time order, as a trail would deliver them.
+    records.sort_by(|a, b| (&a.event_time, &a.shared_event_id, a.insight_details.state != "Start").cmp(&(&b.event_time, &b.shared_event_id, b.insight_details.state != "Start")));
+    for r in records {
+        sink.write(r)?;
+    }
+    sink.finish()?;
+    for (e, pair) in &rendered {
+        let key = &ctx.agg.series[e.series as usize];
+        *summary.insights.entry(key.insight_type).or_default() += 1;
+        summary.episodes.push(EpisodeNote {
+            series: key.describe(&ctx.agg.strings),
+            episode: e.clone(),
+            shared_event_id: pair.start.shared_event_id.clone(),
+        });
+    }
+    Ok(())
+}

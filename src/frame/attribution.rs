@@ -1,0 +1,104 @@
+//! Who drove a series' calls: per-minute counts by principal, user agent and error code,
+//! indexed per series so an Insight's attributions are a slice scan away.
+
+use crate::aggregate::{AttributionKey, SeriesId};
+use crate::intern::Sym;
+use crate::time::Minute;
+use std::collections::HashMap;
+
+/// The attributes an Insight record attributes calls to (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Attribute {
+    UserIdentityArn,
+    UserAgent,
+    ErrorCode,
+}
+
+impl Attribute {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserIdentityArn => "userIdentityArn",
+            Self::UserAgent => "userAgent",
+            Self::ErrorCode => "errorCode",
+        }
+    }
+}
+
+/// Attribution cells sorted by (series, minute).
+#[derive(Debug, Clone, Default)]
+pub struct AttributionTable {
+    cells: Vec<(AttributionKey, u32)>,
+    offsets: Vec<usize>,
+}
+
+/// What an attribution value is: an interned string, or the absence of an error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AttributionValue {
+    Sym(Sym),
+    Null,
+}
+
+impl AttributionTable {
+    pub fn new(cells: HashMap<AttributionKey, u32>, n_series: usize) -> Self {
+        let mut cells: Vec<(AttributionKey, u32)> = cells.into_iter().collect();
+        cells.sort_unstable_by_key(|(k, _)| *k);
+        let mut offsets = vec![0usize; n_series + 1];
+        for (k, _) in &cells {
+            if let Some(slot) = offsets.get_mut(k.series as usize + 1) {
+                *slot += 1;
+            }
+        }
+        for i in 1..offsets.len() {
+            offsets[i] += offsets[i - 1];
+        }
+        Self { cells, offsets }
+    }
+
+    /// Calls per value of `attribute` in series `s` during `[from, to)`.
+    pub fn counts(&self, s: SeriesId, from: Minute, to: Minute, attribute: Attribute) -> HashMap<AttributionValue, u64> {
+        let Some((&a, &b)) = self.offsets.get(s as usize).zip(self.offsets.get(s as usize + 1)) else {
+            return HashMap::new();
+        };
+        let cells = &self.cells[a..b];
+        let lo = cells.partition_point(|(k, _)| k.minute < from);
+        let hi = cells.partition_point(|(k, _)| k.minute < to);
+        let mut out: HashMap<AttributionValue, u64> = HashMap::new();
+        for (k, n) in &cells[lo..hi] {
+            let value = match attribute {
+                Attribute::UserIdentityArn => AttributionValue::Sym(k.principal),
+                Attribute::UserAgent => AttributionValue::Sym(k.agent),
+                Attribute::ErrorCode => k.error.map_or(AttributionValue::Null, AttributionValue::Sym),
+            };
+            *out.entry(value).or_default() += u64::from(*n);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(series: SeriesId, minute: Minute, principal: Sym, error: Option<Sym>) -> AttributionKey {
+        AttributionKey { series, minute, principal, agent: 9, error }
+    }
+
+    #[test]
+    fn counts_values_inside_the_window_only() {
+        let cells: HashMap<AttributionKey, u32> = [
+            (key(0, 10, 1, None), 2),
+            (key(0, 11, 2, Some(5)), 3),
+            (key(0, 20, 1, None), 7),
+            (key(1, 10, 1, None), 100),
+        ]
+        .into();
+        let t = AttributionTable::new(cells, 2);
+        let who = t.counts(0, 10, 12, Attribute::UserIdentityArn);
+        assert_eq!(who[&AttributionValue::Sym(1)], 2);
+        assert_eq!(who[&AttributionValue::Sym(2)], 3);
+        let errors = t.counts(0, 0, 100, Attribute::ErrorCode);
+        assert_eq!(errors[&AttributionValue::Null], 9);
+        assert_eq!(errors[&AttributionValue::Sym(5)], 3);
+        assert!(t.counts(7, 0, 100, Attribute::UserAgent).is_empty());
+    }
+}

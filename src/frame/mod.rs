@@ -1,0 +1,186 @@
+//! Frames: the aggregated counts as polars frames, the seam between counting and models.
+//!
+//! [`CountsTable`] holds one row per (series, minute) with a non-zero count, sorted by
+//! series then minute by a polars lazy plan, so each series is one contiguous slice that
+//! models read without copying. [`series_frame`] describes the series themselves. Column
+//! names are the constants in [`columns`]; the same schema is what a user exports as
+//! Parquet to move aggregation to another engine.
+
+pub mod attribution;
+
+pub use attribution::{Attribute, AttributionTable, AttributionValue};
+
+use crate::aggregate::{Aggregates, SeriesId};
+use crate::time::Minute;
+use polars::prelude::*;
+
+/// Column names of trailsight's frames.
+pub mod columns {
+    pub const SERIES: &str = "series";
+    pub const MINUTE: &str = "minute";
+    pub const COUNT: &str = "count";
+    pub const ACCOUNT: &str = "recipient_account_id";
+    pub const REGION: &str = "aws_region";
+    pub const EVENT_SOURCE: &str = "event_source";
+    pub const EVENT_NAME: &str = "event_name";
+    pub const INSIGHT_TYPE: &str = "insight_type";
+    pub const ERROR_CODE: &str = "error_code";
+}
+
+use columns::*;
+
+/// Per-minute counts of every series, sorted by (series, minute).
+#[derive(Debug, Clone)]
+pub struct CountsTable {
+    frame: DataFrame,
+    /// Row where each series starts; `offsets[s]..offsets[s + 1]` are its rows.
+    offsets: Vec<usize>,
+}
+
+impl CountsTable {
+    /// Builds the table from the aggregated counts of `n_series` series.
+    pub fn new(counts: &std::collections::HashMap<(SeriesId, Minute), u32>, n_series: usize) -> PolarsResult<Self> {
+        let mut series = Vec::with_capacity(counts.len());
+        let mut minutes = Vec::with_capacity(counts.len());
+        let mut values = Vec::with_capacity(counts.len());
+        for (&(s, m), &n) in counts {
+            series.push(s);
+            minutes.push(m);
+            values.push(n);
+        }
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new(SERIES.into(), series),
+            Column::new(MINUTE.into(), minutes),
+            Column::new(COUNT.into(), values),
+        ])?;
+        Self::from_frame(frame, n_series)
+    }
+
+    /// Sorts any frame with the counts schema and indexes its series.
+    pub fn from_frame(frame: DataFrame, n_series: usize) -> PolarsResult<Self> {
+        let mut frame = frame
+            .lazy()
+            .sort([SERIES, MINUTE], SortMultipleOptions::default())
+            .collect()?;
+        frame.rechunk_mut();
+        let series = frame.column(SERIES)?.u32()?.cont_slice()?;
+        let mut offsets = vec![0usize; n_series + 1];
+        for &s in series {
+            if let Some(slot) = offsets.get_mut(s as usize + 1) {
+                *slot += 1;
+            }
+        }
+        for i in 1..offsets.len() {
+            offsets[i] += offsets[i - 1];
+        }
+        Ok(Self { frame, offsets })
+    }
+
+    pub fn frame(&self) -> &DataFrame {
+        &self.frame
+    }
+
+    pub fn n_series(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// The (minute, count) rows of one series, in minute order.
+    pub fn series(&self, s: SeriesId) -> (&[Minute], &[u32]) {
+        let (a, b) = (self.offsets[s as usize], self.offsets[s as usize + 1]);
+        let minutes = self.frame.column(MINUTE).ok().and_then(|c| c.i64().ok()?.cont_slice().ok());
+        let counts = self.frame.column(COUNT).ok().and_then(|c| c.u32().ok()?.cont_slice().ok());
+        match (minutes, counts) {
+            (Some(m), Some(c)) => (&m[a..b], &c[a..b]),
+            _ => (&[], &[]),
+        }
+    }
+
+    /// Dense counts of one series for `len` minutes from `origin`.
+    pub fn dense(&self, s: SeriesId, origin: Minute, len: usize) -> Vec<u32> {
+        let mut out = vec![0u32; len];
+        let (minutes, counts) = self.series(s);
+        for (&m, &c) in minutes.iter().zip(counts) {
+            if let Some(slot) = usize::try_from(m - origin).ok().and_then(|i| out.get_mut(i)) {
+                *slot = c;
+            }
+        }
+        out
+    }
+
+    /// Calls of one series in the minutes `[from, to)`.
+    pub fn window_sum(&self, s: SeriesId, from: Minute, to: Minute) -> u64 {
+        let (minutes, counts) = self.series(s);
+        let a = minutes.partition_point(|&m| m < from);
+        let b = minutes.partition_point(|&m| m < to);
+        counts[a..b].iter().map(|&c| u64::from(c)).sum()
+    }
+
+    /// Total calls per series, by a polars group-by.
+    pub fn totals(&self) -> PolarsResult<Vec<u64>> {
+        let sums = self
+            .frame
+            .clone()
+            .lazy()
+            .group_by([col(SERIES)])
+            .agg([col(COUNT).cast(DataType::UInt64).sum()])
+            .collect()?;
+        let mut out = vec![0u64; self.n_series()];
+        let ids = sums.column(SERIES)?.u32()?;
+        let totals = sums.column(COUNT)?.u64()?;
+        for (s, n) in ids.iter().zip(totals.iter()) {
+            if let (Some(s), Some(n)) = (s, n) {
+                out[s as usize] = n;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One row per series: its identity as strings, for summaries and exports.
+pub fn series_frame(agg: &Aggregates) -> PolarsResult<DataFrame> {
+    let s = &agg.strings;
+    let text = |f: &dyn Fn(&crate::aggregate::SeriesKey) -> String| -> Vec<String> {
+        agg.series.iter().map(f).collect()
+    };
+    DataFrame::new_infer_height(vec![
+        Column::new(SERIES.into(), (0..agg.series.len() as u32).collect::<Vec<u32>>()),
+        Column::new(ACCOUNT.into(), text(&|k| s.resolve(k.account).to_string())),
+        Column::new(REGION.into(), text(&|k| s.resolve(k.region).to_string())),
+        Column::new(EVENT_SOURCE.into(), text(&|k| s.resolve(k.source).to_string())),
+        Column::new(EVENT_NAME.into(), text(&|k| s.resolve(k.name).to_string())),
+        Column::new(INSIGHT_TYPE.into(), text(&|k| k.insight_type.as_str().to_string())),
+        Column::new(
+            ERROR_CODE.into(),
+            agg.series.iter().map(|k| k.error.map(|e| s.resolve(e).to_string())).collect::<Vec<_>>(),
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn table() -> CountsTable {
+        let counts: HashMap<(SeriesId, Minute), u32> =
+            [((1, 100), 3), ((0, 7), 1), ((1, 90), 2), ((0, 5), 4), ((1, 95), 1)].into();
+        CountsTable::new(&counts, 3).unwrap()
+    }
+
+    #[test]
+    fn series_are_contiguous_and_sorted() {
+        let t = table();
+        assert_eq!(t.series(0), (&[5i64, 7][..], &[4u32, 1][..]));
+        assert_eq!(t.series(1).0, &[90, 95, 100]);
+        assert!(t.series(2).0.is_empty());
+    }
+
+    #[test]
+    fn dense_windows_and_totals_agree() {
+        let t = table();
+        assert_eq!(t.dense(1, 90, 6), vec![2, 0, 0, 0, 0, 1]);
+        assert_eq!(t.window_sum(1, 90, 100), 3);
+        assert_eq!(t.window_sum(1, 0, 1000), 6);
+        assert_eq!(t.totals().unwrap(), vec![5, 6, 0]);
+    }
+}

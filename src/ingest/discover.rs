@@ -1,0 +1,165 @@
+//! Turning the paths a user gives into the list of files to read.
+//!
+//! Folders are walked recursively in a stable (sorted) order. Files under the sibling
+//! folders CloudTrail writes beside event logs (`CloudTrail-Digest/`,
+//! `CloudTrail-Insight/`, `CloudTrail-Aggregated/`) are not event logs: they are counted,
+//! not read. Inside folders only CloudTrail-like names are read (`.json.gz`, `.json`,
+//! `.jsonl`, `.ndjson`, `.gz`); a file named explicitly is always read.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One thing to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputFile {
+    Path(PathBuf),
+    Stdin,
+}
+
+impl InputFile {
+    pub fn display_name(&self) -> String {
+        match self {
+            InputFile::Path(p) => p.display().to_string(),
+            InputFile::Stdin => "<stdin>".to_string(),
+        }
+    }
+}
+
+/// Kinds of CloudTrail sibling files that are not event logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NonEventKind {
+    Digest,
+    Insight,
+    Aggregated,
+}
+
+impl NonEventKind {
+    fn of_component(name: &str) -> Option<Self> {
+        match name {
+            "CloudTrail-Digest" => Some(Self::Digest),
+            "CloudTrail-Insight" => Some(Self::Insight),
+            "CloudTrail-Aggregated" => Some(Self::Aggregated),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for NonEventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Digest => "CloudTrail-Digest",
+            Self::Insight => "CloudTrail-Insight",
+            Self::Aggregated => "CloudTrail-Aggregated",
+        })
+    }
+}
+
+/// The outcome of walking the inputs.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Event-log files to read, in a stable order.
+    pub files: Vec<InputFile>,
+    /// Files skipped because they are CloudTrail digests, insights or aggregates.
+    pub non_event: BTreeMap<NonEventKind, usize>,
+    /// Files inside folders whose names are not CloudTrail-like (not read).
+    pub ignored: usize,
+    /// Paths that could not be walked, with the reason.
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+/// Expands the given paths (`-` is standard input) into the files to read.
+pub fn discover(paths: &[PathBuf]) -> Discovery {
+    let mut found = Discovery::default();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            found.files.push(InputFile::Stdin);
+        } else if path.is_dir() {
+            walk(path, &mut found);
+        } else if path.exists() {
+            found.files.push(InputFile::Path(path.clone()));
+        } else {
+            found.unreadable.push((path.clone(), "no such file or folder".to_string()));
+        }
+    }
+    found
+}
+
+fn walk(root: &Path, found: &mut Discovery) {
+    let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name();
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().unwrap_or(root).to_path_buf();
+                found.unreadable.push((path, e.to_string()));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path();
+        if let Some(kind) = non_event_kind(path) {
+            *found.non_event.entry(kind).or_default() += 1;
+        } else if is_cloudtrail_name(path) {
+            found.files.push(InputFile::Path(path.to_path_buf()));
+        } else {
+            found.ignored += 1;
+        }
+    }
+}
+
+/// The kind of non-event sibling folder `path` lies under, if any.
+pub fn non_event_kind(path: &Path) -> Option<NonEventKind> {
+    path.components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .find_map(NonEventKind::of_component)
+}
+
+fn is_cloudtrail_name(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let name = name.to_ascii_lowercase();
+    [".json.gz", ".json", ".jsonl", ".ndjson", ".gz", ".jsonl.gz", ".ndjson.gz"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_sibling_folders() {
+        let p = Path::new("b/AWSLogs/123/CloudTrail-Digest/us-east-1/2026/01/01/x.json.gz");
+        assert_eq!(non_event_kind(p), Some(NonEventKind::Digest));
+        let p = Path::new("b/AWSLogs/o-abc/123/CloudTrail/us-east-1/2026/01/01/x.json.gz");
+        assert_eq!(non_event_kind(p), None);
+    }
+
+    #[test]
+    fn walks_folders_in_order_and_skips_non_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("AWSLogs/1/CloudTrail/us-east-1/2026/01/01");
+        let digest = dir.path().join("AWSLogs/1/CloudTrail-Digest/us-east-1/2026/01/01");
+        std::fs::create_dir_all(&logs).unwrap();
+        std::fs::create_dir_all(&digest).unwrap();
+        for name in ["b.json.gz", "a.json", "notes.txt"] {
+            std::fs::write(logs.join(name), "{}").unwrap();
+        }
+        std::fs::write(digest.join("d.json.gz"), "{}").unwrap();
+        let found = discover(&[dir.path().to_path_buf(), PathBuf::from("-")]);
+        let names: Vec<String> = found.files.iter().map(InputFile::display_name).collect();
+        assert!(names[0].ends_with("a.json") && names[1].ends_with("b.json.gz"));
+        assert_eq!(found.files[2], InputFile::Stdin);
+        assert_eq!(found.non_event.get(&NonEventKind::Digest), Some(&1));
+        assert_eq!(found.ignored, 1);
+    }
+
+    #[test]
+    fn reports_missing_paths() {
+        let found = discover(&[PathBuf::from("/definitely/not/here")]);
+        assert!(found.files.is_empty());
+        assert_eq!(found.unreadable.len(), 1);
+    }
+}

@@ -1,0 +1,269 @@
+//! One CloudTrail record, typed: only the fields trailsight uses are read (borrowed
+//! where the JSON has no escapes), everything else is skipped by the parser.
+
+use super::report::RecordSkip;
+use crate::intern::{Interner, Sym};
+use crate::time::{parse_event_minute, Minute};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::hash::{Hash, Hasher};
+
+/// The value used where a record has no such field, as AWS does for successful calls.
+pub const NULL_VALUE: &str = "null";
+
+/// Which of CloudTrail's event categories a record belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Category {
+    Management,
+    Data,
+    NetworkActivity,
+    Insight,
+    Other,
+}
+
+/// A record reduced to what the engine counts. Strings are symbols of the file's interner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    pub minute: Minute,
+    /// Hash of (account, region, eventID); `None` when the record has no eventID.
+    pub dedup_key: Option<u64>,
+    pub account: Sym,
+    pub region: Sym,
+    pub source: Sym,
+    pub name: Sym,
+    pub error: Option<Sym>,
+    pub principal: Sym,
+    pub agent: Sym,
+    pub ip: Sym,
+    pub category: Category,
+    pub read_only: bool,
+    /// `readOnly` was absent and inferred from the API name.
+    pub read_only_inferred: bool,
+}
+
+impl Event {
+    pub fn is_management(&self) -> bool {
+        self.category == Category::Management
+    }
+
+    /// A write management call: input to `ApiCallRateInsight`.
+    pub fn is_write_management(&self) -> bool {
+        self.is_management() && !self.read_only
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRecord<'a> {
+    #[serde(borrow)]
+    event_time: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    event_source: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    event_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    aws_region: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "eventID")]
+    event_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    event_category: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    error_code: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    recipient_account_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    user_agent: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "sourceIPAddress")]
+    source_ip_address: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    read_only: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    management_event: Option<bool>,
+    #[serde(borrow)]
+    user_identity: Option<RawIdentity<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawIdentity<'a> {
+    #[serde(borrow)]
+    arn: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    account_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    invoked_by: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    principal_id: Option<Cow<'a, str>>,
+}
+
+/// Old and hand-made records sometimes carry `"readOnly": "true"`.
+fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag<'a> {
+        Bool(bool),
+        Text(&'a str),
+    }
+    Ok(match Option::<Flag>::deserialize(d)? {
+        Some(Flag::Bool(b)) => Some(b),
+        Some(Flag::Text(t)) => t.parse().ok(),
+        None => None,
+    })
+}
+
+/// Types one raw record, interning its strings; says why when it cannot be used.
+pub fn to_event(raw: &RawValue, strings: &mut Interner) -> Result<Event, RecordSkip> {
+    let text = raw.get();
+    if !text.starts_with('{') {
+        return Err(RecordSkip::NotAnObject);
+    }
+    let rec: RawRecord =
+        serde_json::from_str(text).map_err(|e| RecordSkip::BadField(e.to_string()))?;
+    let time = rec.event_time.as_deref().ok_or(RecordSkip::MissingField("eventTime"))?;
+    let minute =
+        parse_event_minute(time).ok_or_else(|| RecordSkip::BadEventTime(time.to_string()))?;
+    let name = rec.event_name.as_deref().ok_or(RecordSkip::MissingField("eventName"))?;
+    let source = rec.event_source.as_deref().ok_or(RecordSkip::MissingField("eventSource"))?;
+    let region = rec.aws_region.as_deref().ok_or(RecordSkip::MissingField("awsRegion"))?;
+    let identity = rec.user_identity.as_ref();
+    let account = rec
+        .recipient_account_id
+        .as_deref()
+        .or_else(|| identity.and_then(|i| i.account_id.as_deref()))
+        .ok_or(RecordSkip::MissingField("recipientAccountId"))?;
+    let (read_only, read_only_inferred) = match rec.read_only {
+        Some(flag) => (flag, false),
+        None => (infer_read_only(name), true),
+    };
+    Ok(Event {
+        minute,
+        dedup_key: rec.event_id.as_deref().map(|id| dedup_key(account, region, id)),
+        account: strings.intern(account),
+        region: strings.intern(region),
+        source: strings.intern(source),
+        name: strings.intern(name),
+        error: rec.error_code.as_deref().map(|e| strings.intern(e)),
+        principal: strings.intern(principal_of(identity)),
+        agent: strings.intern(rec.user_agent.as_deref().unwrap_or(NULL_VALUE)),
+        ip: strings.intern(rec.source_ip_address.as_deref().unwrap_or(NULL_VALUE)),
+        category: category_of(&rec),
+        read_only,
+        read_only_inferred,
+    })
+}
+
+/// The principal an attribution names: the ARN, or for AWS service calls the service.
+fn principal_of<'r>(identity: Option<&'r RawIdentity<'_>>) -> &'r str {
+    identity
+        .and_then(|i| {
+            i.arn.as_deref().or(i.invoked_by.as_deref()).or(i.principal_id.as_deref())
+        })
+        .unwrap_or(NULL_VALUE)
+}
+
+fn category_of(rec: &RawRecord) -> Category {
+    if rec.event_type.as_deref() == Some("AwsCloudTrailInsight") {
+        return Category::Insight;
+    }
+    match rec.event_category.as_deref() {
+        Some("Management") => Category::Management,
+        Some("Data") => Category::Data,
+        Some("NetworkActivity") => Category::NetworkActivity,
+        Some("Insight") => Category::Insight,
+        Some(_) => Category::Other,
+        // Records older than eventVersion 1.07 have no category: management unless the
+        // record says otherwise.
+        None if rec.management_event == Some(false) => Category::Data,
+        None => Category::Management,
+    }
+}
+
+fn dedup_key(account: &str, region: &str, event_id: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (account, region, event_id).hash(&mut h);
+    h.finish()
+}
+
+/// Read-only by name, for the oldest records that lack `readOnly` (AWS's own rule of
+/// thumb: these verbs never change state).
+pub fn infer_read_only(event_name: &str) -> bool {
+    const READ_PREFIXES: [&str; 14] = [
+        "Describe", "Get", "List", "Head", "Lookup", "Search", "BatchGet", "Query", "Scan",
+        "Select", "View", "Check", "Preview", "Estimate",
+    ];
+    READ_PREFIXES.iter().any(|p| {
+        event_name.strip_prefix(p).is_some_and(|rest| {
+            rest.chars().next().is_none_or(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(json: &str) -> Result<Event, RecordSkip> {
+        let raw: Box<RawValue> = serde_json::from_str(json).unwrap();
+        to_event(&raw, &mut Interner::new())
+    }
+
+    const GOOD: &str = r#"{"eventVersion":"1.08","eventTime":"2023-07-10T12:11:15Z",
+        "eventSource":"ec2.amazonaws.com","eventName":"CreateVolume","awsRegion":"us-east-1",
+        "eventID":"f0cce5bc","readOnly":false,"managementEvent":true,"eventCategory":"Management",
+        "recipientAccountId":"123837392027","userAgent":"terraform",
+        "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123837392027:user/bert","accountId":"123837392027"},
+        "requestParameters":{"size":"1","nested":{"deep":[1,2,3]}}}"#;
+
+    #[test]
+    fn types_a_real_record() {
+        let e = event(GOOD).unwrap();
+        assert!(e.is_write_management());
+        assert!(!e.read_only_inferred);
+        assert!(e.dedup_key.is_some());
+        assert_eq!(e.error, None);
+    }
+
+    #[test]
+    fn names_what_is_missing_or_bad() {
+        assert_eq!(event("42"), Err(RecordSkip::NotAnObject));
+        assert_eq!(event(&GOOD.replace("eventTime", "x")), Err(RecordSkip::MissingField("eventTime")));
+        assert_eq!(event(&GOOD.replace("eventName", "x")), Err(RecordSkip::MissingField("eventName")));
+        assert_eq!(
+            event(&GOOD.replace("2023-07-10T12:11:15Z", "2026-13-45T99:00:00Z")),
+            Err(RecordSkip::BadEventTime("2026-13-45T99:00:00Z".into()))
+        );
+        assert!(matches!(event(&GOOD.replace("\"terraform\"", "7")), Err(RecordSkip::BadField(_))));
+    }
+
+    #[test]
+    fn old_records_are_management_with_inferred_read_only() {
+        let old = r#"{"eventTime":"2014-01-01T00:00:00Z","eventSource":"ec2.amazonaws.com",
+            "eventName":"DescribeInstances","awsRegion":"us-east-1",
+            "userIdentity":{"accountId":"111122223333","arn":"arn:aws:iam::111122223333:root"}}"#;
+        let e = event(old).unwrap();
+        assert_eq!(e.category, Category::Management);
+        assert!(e.read_only && e.read_only_inferred);
+        assert_eq!(e.dedup_key, None);
+    }
+
+    #[test]
+    fn data_and_insight_records_are_not_management() {
+        let data = GOOD.replace("\"Management\"", "\"Data\"");
+        assert_eq!(event(&data).unwrap().category, Category::Data);
+        let insight = GOOD.replace("\"eventVersion\"", "\"eventType\":\"AwsCloudTrailInsight\",\"v\"");
+        assert_eq!(event(&insight).unwrap().category, Category::Insight);
+    }
+
+    #[test]
+    fn infers_reads_by_verb() {
+        for read in ["DescribeInstances", "GetObject", "ListUsers", "HeadBucket", "LookupEvents", "BatchGetItem"] {
+            assert!(infer_read_only(read), "{read}");
+        }
+        for write in ["RunInstances", "CreateUser", "Getaway", "PutObject", "DeleteTrail"] {
+            assert!(!infer_read_only(write), "{write}");
+        }
+    }
+}

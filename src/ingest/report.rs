@@ -1,0 +1,135 @@
+//! What went wrong with a file, per file, in words a user can act on.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why a single record was skipped while the rest of its file was kept.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RecordSkip {
+    NotAnObject,
+    MissingField(&'static str),
+    BadEventTime(String),
+    BadField(String),
+}
+
+impl RecordSkip {
+    /// The reason without the offending value, used to group counts.
+    fn kind(&self) -> String {
+        match self {
+            Self::NotAnObject => "not a JSON object".to_string(),
+            Self::MissingField(f) => format!("missing {f}"),
+            Self::BadEventTime(_) => "bad eventTime".to_string(),
+            Self::BadField(_) => "bad field".to_string(),
+        }
+    }
+
+    fn example(&self) -> Option<&str> {
+        match self {
+            Self::BadEventTime(v) | Self::BadField(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A problem with a file as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileProblem {
+    Unreadable(String),
+    BrokenGzip(String),
+    Empty,
+    NotJson(String),
+    BadJson { records_before: usize, msg: String },
+    TruncatedJson { records_before: usize },
+    NoRecords,
+}
+
+impl fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unreadable(e) => write!(f, "cannot read: {e}"),
+            Self::BrokenGzip(e) => write!(f, "truncated or corrupt gzip ({e})"),
+            Self::Empty => f.write_str("empty file"),
+            Self::NotJson(e) => write!(f, "not JSON ({e})"),
+            Self::BadJson { records_before, msg } => {
+                write!(f, "invalid JSON after {records_before} records ({msg})")
+            }
+            Self::TruncatedJson { records_before } => {
+                write!(f, "JSON ends early, after {records_before} records")
+            }
+            Self::NoRecords => f.write_str("no CloudTrail records in it"),
+        }
+    }
+}
+
+/// Everything a run learned about one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileReport {
+    pub path: String,
+    pub bytes_read: u64,
+    /// Records kept.
+    pub records: usize,
+    pub problems: Vec<FileProblem>,
+    skipped: BTreeMap<String, (usize, Option<String>)>,
+}
+
+impl FileReport {
+    pub fn new(path: String) -> Self {
+        Self { path, ..Self::default() }
+    }
+
+    pub fn skip(&mut self, why: RecordSkip) {
+        let slot = self.skipped.entry(why.kind()).or_insert((0, None));
+        slot.0 += 1;
+        if slot.1.is_none() {
+            slot.1 = why.example().map(str::to_string);
+        }
+    }
+
+    pub fn skipped_records(&self) -> usize {
+        self.skipped.values().map(|(n, _)| n).sum()
+    }
+
+    /// True when something in the file was not read.
+    pub fn has_issues(&self) -> bool {
+        !self.problems.is_empty() || !self.skipped.is_empty()
+    }
+
+    /// True when nothing at all could be used from the file.
+    pub fn is_unusable(&self) -> bool {
+        self.records == 0 && self.has_issues()
+    }
+
+    /// One line per problem: `path: reason`.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines: Vec<String> =
+            self.problems.iter().map(|p| format!("{}: {p}", self.path)).collect();
+        for (kind, (n, example)) in &self.skipped {
+            let example = example.as_deref().map(|e| format!(" (e.g. {e})")).unwrap_or_default();
+            lines.push(format!("{}: skipped {n} record(s): {kind}{example}", self.path));
+        }
+        if self.has_issues() && self.records > 0 {
+            lines.push(format!("{}: kept {} good record(s)", self.path, self.records));
+        }
+        lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_skips_by_reason_and_keeps_an_example() {
+        let mut r = FileReport::new("f.json".into());
+        r.skip(RecordSkip::BadEventTime("2026-13-45T99:00:00Z".into()));
+        r.skip(RecordSkip::BadEventTime("later".into()));
+        r.skip(RecordSkip::MissingField("eventName"));
+        r.records = 3;
+        assert_eq!(r.skipped_records(), 3);
+        let lines = r.describe();
+        assert!(lines.iter().any(|l| l.contains("skipped 2 record(s): bad eventTime (e.g. 2026-13-45T99:00:00Z)")));
+        assert!(lines.iter().any(|l| l.contains("missing eventName")));
+        assert!(lines.iter().any(|l| l.contains("kept 3 good record(s)")));
+        assert!(!r.is_unusable());
+    }
+}

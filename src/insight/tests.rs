@@ -1,0 +1,77 @@
+use super::*;
+use crate::detect::Detector;
+use crate::testutil::{batch, rec, Rec};
+use crate::time::parse_event_minute;
+
+fn at(s: &str) -> Minute {
+    parse_event_minute(s).unwrap()
+}
+
+/// Seven quiet days with one call a day, then a burst of 12 calls by mallory.
+fn fixture() -> (Aggregates, CountsTable, AttributionTable, Episode) {
+    let start = at("2026-01-12T20:56:00Z");
+    let mut recs: Vec<Rec> = (0..8).map(|d| rec(start - 1440 * (d + 1) + 30, d as u64, "RunInstances")).collect();
+    for i in 0..12u64 {
+        let mut r = rec(start + (i as i64) / 3, 100 + i, "RunInstances");
+        r.principal = "arn:aws:iam::111122223333:user/mallory";
+        r.agent = if i % 2 == 0 { "boto3" } else { "curl" };
+        if i == 0 {
+            r.error = Some("AccessDenied");
+        }
+        recs.push(r);
+    }
+    let mut agg = Aggregates::new();
+    agg.absorb(batch(&recs));
+    let counts = CountsTable::new(&agg.counts, agg.series.len()).unwrap();
+    let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len());
+    let episode = Episode { series: 0, start, end: start + 4, detector: Detector::Rate, score: 9.0, observed: 12.0, expected: 0.0, window: 5 };
+    (agg, counts, attributions, episode)
+}
+
+#[test]
+fn start_and_end_follow_the_aws_rules() {
+    let (agg, counts, attributions, e) = fixture();
+    let pair = RenderContext { agg: &agg, counts: &counts, attributions: &attributions }.render(&e);
+    let (s, end) = (&pair.start, &pair.end);
+    assert_eq!(s.event_time, "2026-01-12T20:56:00Z");
+    assert_eq!(end.event_time, "2026-01-12T21:00:00Z");
+    assert_eq!(s.shared_event_id, end.shared_event_id);
+    assert_ne!(s.event_id, end.event_id);
+    let (ss, es) = (&s.insight_details.insight_context.statistics, &end.insight_details.insight_context.statistics);
+    // 10080 + 20:56 after midnight, as in AWS's own example.
+    assert_eq!(ss.baseline_duration, 11336);
+    assert_eq!(ss.insight_duration, 5);
+    assert_eq!(es.insight_duration, 4);
+    // 7 quiet calls in the baseline window (days 1..7 before, plus none today).
+    assert_eq!(format_average(ss.baseline.0), format_average(7.0 / 11336.0));
+    assert_eq!(format_average(ss.insight.0), "2.4");
+    assert_eq!(format_average(es.insight.0), "3");
+}
+
+#[test]
+fn attributions_rank_the_top_values() {
+    let (agg, counts, attributions, e) = fixture();
+    let pair = RenderContext { agg: &agg, counts: &counts, attributions: &attributions }.render(&e);
+    let attrs = &pair.start.insight_details.insight_context.attributions;
+    let names: Vec<&str> = attrs.iter().map(|a| a.attribute).collect();
+    assert_eq!(names, ["userIdentityArn", "userAgent", "errorCode"]);
+    assert_eq!(attrs[0].insight[0].value, "arn:aws:iam::111122223333:user/mallory");
+    assert_eq!(format_average(attrs[0].insight[0].average.0), "2.4");
+    assert_eq!(attrs[0].baseline[0].value, "arn:aws:iam::111122223333:user/alice");
+    let errors: Vec<(&str, String)> = attrs[2].insight.iter().map(|v| (v.value.as_str(), format_average(v.average.0))).collect();
+    assert_eq!(errors, [("null", "2.2".to_string()), ("AccessDenied", "0.2".to_string())]);
+}
+
+#[test]
+fn rendering_is_deterministic_and_keys_are_in_aws_order() {
+    let (agg, counts, attributions, e) = fixture();
+    let ctx = RenderContext { agg: &agg, counts: &counts, attributions: &attributions };
+    let a = serde_json::to_string(&ctx.render(&e).start).unwrap();
+    let b = serde_json::to_string(&ctx.render(&e).start).unwrap();
+    assert_eq!(a, b);
+    let order = ["eventVersion", "eventTime", "awsRegion", "eventID", "eventType", "recipientAccountId", "sharedEventID", "insightDetails", "eventCategory"];
+    let positions: Vec<usize> = order.iter().map(|k| a.find(&format!("\"{k}\"")).unwrap()).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{a}");
+    assert!(!a.contains("errorCode\":\"") || a.contains("\"attribute\":\"errorCode\""));
+    assert!(!a.contains('e') || !a.contains("e-0"), "no exponents: {a}");
+}

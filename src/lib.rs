@@ -1,0 +1,23 @@
+//! trailsight: an open-source CloudTrail Insights engine.
+//!
+//! The crate is a pipeline whose modules read in the order the data flows:
+//! [`ingest`] finds and parses CloudTrail delivery files, [`aggregate`] turns records
+//! into per-minute counts per series, [`frame`] holds those counts as polars frames,
+//! [`baseline`] learns what normal looks like, [`detect`] turns scores into episodes,
+//! [`insight`] renders episodes as AWS-format Insight records and [`sink`] writes them.
+//! [`engine`] is the orchestrator that runs the steps in order; [`simulate`] makes
+//! realistic labelled histories to test it on.
+
+pub mod aggregate;
+pub mod baseline;
+pub mod detect;
+pub mod engine;
+pub mod frame;
+pub mod ingest;
+pub mod insight;
+pub mod intern;
+pub mod sink;
+pub mod time;
+
+#[cfg(test)]
+mod testutil;

@@ -1,0 +1,95 @@
+//! Sinks: where Insight records go. One small trait, the seam between rendering and
+//! writing (ripgrep's `Sink`): a sink receives finished records and never computes them.
+//!
+//! - [`NdjsonSink`]: one record per line, for pipes, jq and SIEM shippers.
+//! - [`RecordsSink`]: one `{"Records":[...]}` document, the body of an AWS delivery file.
+//! - [`S3LayoutSink`]: gzip delivery files in the AWS `CloudTrail-Insight` S3 layout.
+
+mod s3;
+
+pub use s3::S3LayoutSink;
+
+use crate::insight::InsightRecord;
+use std::io::{self, Write};
+
+/// A destination for Insight records.
+pub trait Sink {
+    fn write(&mut self, record: &InsightRecord) -> io::Result<()>;
+    /// Flushes and closes the destination; no record may follow.
+    fn finish(self: Box<Self>) -> io::Result<()>;
+}
+
+/// The body format of a file or stream of records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// `{"Records":[...]}`, as AWS delivers files.
+    Records,
+    /// One record per line.
+    #[default]
+    Ndjson,
+}
+
+fn to_json(record: &InsightRecord) -> io::Result<Vec<u8>> {
+    serde_json::to_vec(record).map_err(io::Error::other)
+}
+
+/// One JSON record per line.
+pub struct NdjsonSink<W: Write> {
+    out: W,
+}
+
+impl<W: Write> NdjsonSink<W> {
+    pub fn new(out: W) -> Self {
+        Self { out }
+    }
+}
+
+impl<W: Write> Sink for NdjsonSink<W> {
+    fn write(&mut self, record: &InsightRecord) -> io::Result<()> {
+        self.out.write_all(&to_json(record)?)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// A single `{"Records":[...]}` document, written as records arrive.
+pub struct RecordsSink<W: Write> {
+    out: W,
+    written: usize,
+}
+
+impl<W: Write> RecordsSink<W> {
+    pub fn new(out: W) -> Self {
+        Self { out, written: 0 }
+    }
+}
+
+impl<W: Write> Sink for RecordsSink<W> {
+    fn write(&mut self, record: &InsightRecord) -> io::Result<()> {
+        let lead: &[u8] = if self.written == 0 { b"{\"Records\":[" } else { b"," };
+        self.out.write_all(lead)?;
+        self.out.write_all(&to_json(record)?)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        let tail: &[u8] = if self.written == 0 { b"{\"Records\":[]}\n" } else { b"]}\n" };
+        self.out.write_all(tail)?;
+        self.out.flush()
+    }
+}
+
+/// A sink writing `format` to `out`.
+pub fn to_writer<'a, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sink + 'a> {
+    match format {
+        Format::Records => Box::new(RecordsSink::new(out)),
+        Format::Ndjson => Box::new(NdjsonSink::new(out)),
+    }
+}
+
+#[cfg(test)]
+mod tests;
