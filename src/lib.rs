@@ -12,10 +12,12 @@ pub mod aggregate;
 pub mod baseline;
 pub mod detect;
 pub mod engine;
+pub mod evaluate;
 pub mod frame;
 pub mod ingest;
 pub mod insight;
 pub mod intern;
+pub mod simulate;
 pub mod sink;
 pub mod time;
 

@@ -1,6 +1,7 @@
 //! Command-line surface (SPEC §5). Subcommands are verbs; doc comments are the help.
 
 mod detect;
+mod simulate;
 mod summary;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Detect(detect::DetectArgs),
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Exit code when the run could not read anything or could not write its output.
@@ -33,6 +35,7 @@ pub fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Detect(args) => detect::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     match result {
         Ok(code) => code,
