@@ -14,6 +14,7 @@ use crate::sink::Sink;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::io::Write;
 use std::sync::mpsc;
 
 /// Why a run could not produce a result.
@@ -65,12 +66,20 @@ impl RunSummary {
     }
 }
 
-/// Runs detection over `paths`, writing Insight records to `sink`. `on_file` is called
-/// once per file merged (for progress bars); `on_files_found` once with the total.
+/// Where a run's results go.
+pub struct Outputs<'a> {
+    /// The Insight records, in AWS format.
+    pub insights: Box<dyn Sink + 'a>,
+    /// One JSON explanation per line and insight, if wanted.
+    pub explanations: Option<Box<dyn Write + 'a>>,
+}
+
+/// Runs detection over `paths`, writing results to `outputs`. `on_file` is called once
+/// per file merged (for progress bars); `on_files_found` once with the total.
 pub fn run(
     paths: &[PathBuf],
     params: &DetectParams,
-    sink: Box<dyn Sink + '_>,
+    outputs: Outputs<'_>,
     on_files_found: &dyn Fn(usize),
     on_file: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, EngineError> {
@@ -92,7 +101,7 @@ pub fn run(
     let episodes = detect::detect(&agg, &counts, &timeline, params);
     let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len());
     let ctx = RenderContext { agg: &agg, counts: &counts, attributions: &attributions };
-    write_insights(&ctx, episodes, sink, &mut summary)?;
+    write_insights(&ctx, episodes, outputs, &mut summary)?;
     Ok(summary)
 }
 
@@ -141,9 +150,10 @@ fn nothing_read(summary: RunSummary) -> Result<RunSummary, EngineError> {
 fn write_insights(
     ctx: &RenderContext,
     episodes: Vec<Episode>,
-    mut sink: Box<dyn Sink + '_>,
+    outputs: Outputs<'_>,
     summary: &mut RunSummary,
 ) -> Result<(), EngineError> {
+    let Outputs { insights: mut sink, explanations } = outputs;
     let mut rendered: Vec<(Episode, InsightPair)> = episodes.into_iter().map(|e| { let p = ctx.render(&e); (e, p) }).collect();
     rendered.sort_by(|(a, pa), (b, pb)| {
         (a.start, &pa.start.shared_event_id).cmp(&(b.start, &pb.start.shared_event_id))
@@ -155,6 +165,9 @@ fn write_insights(
         sink.write(r)?;
     }
     sink.finish()?;
+    if let Some(out) = explanations {
+        write_explanations(ctx, &rendered, out)?;
+    }
     for (e, pair) in &rendered {
         let key = &ctx.agg.series[e.series as usize];
         *summary.insights.entry(key.insight_type).or_default() += 1;
@@ -165,4 +178,13 @@ fn write_insights(
         });
     }
     Ok(())
+}
+
+fn write_explanations(ctx: &RenderContext, rendered: &[(Episode, InsightPair)], mut out: Box<dyn Write + '_>) -> std::io::Result<()> {
+    for (e, pair) in rendered {
+        let explanation = ctx.explain(e, &pair.start.shared_event_id);
+        serde_json::to_writer(&mut out, &explanation).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
 }

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use trailsight::detect::DetectParams;
-use trailsight::engine::{self, EngineError};
+use trailsight::engine::{self, EngineError, Outputs};
 use trailsight::sink::{self, Format, S3LayoutSink, Sink};
 use trailsight::time::{parse_cli_time, Minute};
 
@@ -50,6 +50,10 @@ pub struct DetectArgs {
     /// Only report insights starting before this time (YYYY-MM-DD or RFC 3339).
     #[arg(long, value_parser = parse_time)]
     until: Option<Minute>,
+    /// Also write one JSON explanation per insight (model, score, expected vs observed,
+    /// principals), joined to the records by sharedEventID; - is standard error.
+    #[arg(long, value_name = "FILE")]
+    explain: Option<PathBuf>,
     /// Exit with status 1 when any file or record had to be skipped.
     #[arg(long)]
     strict: bool,
@@ -104,9 +108,12 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let sink = open_sink(args.format(), args.out.as_deref())?;
+    let outputs = Outputs {
+        insights: open_sink(args.format(), args.out.as_deref())?,
+        explanations: open_explanations(args.explain.as_deref())?,
+    };
     let progress = Progress::new(args.quiet);
-    let outcome = engine::run(&args.paths, &params, sink, &|n| progress.start(n), &|| progress.tick());
+    let outcome = engine::run(&args.paths, &params, outputs, &|n| progress.start(n), &|| progress.tick());
     progress.finish();
     match outcome {
         Ok(run) => {
@@ -141,6 +148,17 @@ fn open_sink(format: Format, out: Option<&Path>) -> anyhow::Result<Box<dyn Sink>
     }
     let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
     Ok(sink::to_writer(format, std::io::BufWriter::new(file)))
+}
+
+fn open_explanations(path: Option<&Path>) -> anyhow::Result<Option<Box<dyn std::io::Write>>> {
+    Ok(match path {
+        None => None,
+        Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stderr())),
+        Some(p) => {
+            let file = std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
+            Some(Box::new(std::io::BufWriter::new(file)))
+        }
+    })
 }
 
 /// A progress bar over files, drawn only when standard error is a terminal.

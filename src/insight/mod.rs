@@ -6,9 +6,11 @@
 //! start day up to the start). Identifiers are UUID v5 of the insight's identity, so the
 //! same input always gives byte-identical output.
 
+mod explain;
 mod number;
 mod record;
 
+pub use explain::{Explanation, PrincipalShare};
 pub use number::{format_average, Average};
 pub use record::{Attribution, InsightContext, InsightDetails, InsightRecord, Statistics, ValueAverage};
 
