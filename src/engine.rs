@@ -98,8 +98,10 @@ pub fn run(
     let timeline = Timeline::new(first, last, params);
     summary.timeline = Some(timeline);
     let counts = CountsTable::new(&agg.counts, agg.series.len())?;
-    let episodes = detect::detect(&agg, &counts, &timeline, params);
-    let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len());
+    let families = agg.principal_families();
+    let attributions =
+        AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len()).with_families(families);
+    let episodes = detect::detect(&agg, &counts, &attributions, &timeline, params);
     let ctx = RenderContext { agg: &agg, counts: &counts, attributions: &attributions };
     write_insights(&ctx, episodes, outputs, &mut summary)?;
     Ok(summary)

@@ -48,7 +48,7 @@ fn render() -> InsightPair {
     let counts = CountsTable::new(&agg.counts, agg.series.len()).unwrap();
     let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len());
     let start = parse_event_minute("2020-07-21T20:56:00Z").unwrap();
-    let episode = Episode { series: 0, start, end: start + 5, detector: Detector::Rate, score: 9.0, observed: 3.0, expected: 0.0, window: 5 };
+    let episode = Episode { series: 0, start, end: start + 5, detector: Detector::Rate, score: 9.0, observed: 3.0, expected: 0.0, window: 5, trigger_end: start + 5 };
     RenderContext { agg: &agg, counts: &counts, attributions: &attributions }.render(&episode)
 }
 

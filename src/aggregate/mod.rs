@@ -6,8 +6,10 @@
 //! series it feeds (SPEC §2), with the per-principal, per-agent and per-error-code counts
 //! that Insight attributions need. Memory grows with series x minutes, not with records.
 
+mod identity;
 mod series;
 
+pub use identity::principal_family;
 pub use series::{InsightType, SeriesKey};
 
 use crate::ingest::{Category, Event, FileBatch, FileReport};
@@ -62,7 +64,7 @@ pub struct Aggregates {
     series_index: HashMap<SeriesKey, SeriesId>,
     pub counts: HashMap<(SeriesId, Minute), u32>,
     pub attributions: HashMap<AttributionKey, u32>,
-    /// IAM write calls per (account, principal), in arrival order.
+    /// IAM write calls per (account, principal family), in arrival order.
     pub iam_writes: HashMap<(Sym, Sym), Vec<IamWrite>>,
     pub stats: IngestStats,
     pub reports: Vec<FileReport>,
@@ -118,7 +120,8 @@ impl Aggregates {
             let id = self.series_id(SeriesKey::call_rate(e));
             self.add(id, e);
             if self.is_iam(e.source) {
-                let list = self.iam_writes.entry((e.account, e.principal)).or_default();
+                let family = self.family_of(e.principal);
+                let list = self.iam_writes.entry((e.account, family)).or_default();
                 list.push(IamWrite { minute: e.minute, series: id });
             }
         }
@@ -160,6 +163,17 @@ impl Aggregates {
         self.series.push(key);
         self.series_index.insert(key, id);
         id
+    }
+
+    fn family_of(&mut self, principal: Sym) -> Sym {
+        let family = principal_family(self.strings.resolve(principal)).to_string();
+        self.strings.intern(&family)
+    }
+
+    /// For every interned string, the symbol of its principal family (see
+    /// [`principal_family`]); strings that are not ARNs map to themselves.
+    pub fn principal_families(&mut self) -> Vec<Sym> {
+        (0..self.strings.len() as Sym).map(|s| self.family_of(s)).collect()
     }
 
     fn is_iam(&self, source: Sym) -> bool {

@@ -13,6 +13,9 @@
 //! - a weekly profile: the same, from the same time one, two, three weeks before, so a
 //!   Monday-morning deploy is normal.
 //!
+//! The periodic and weekly references count only where they stand above what the busiest
+//! of a few minutes reaches by chance, so a busy series' noise is not taken for a job.
+//!
 //! Counts around that mean are modelled as negative binomial with a dispersion fitted per
 //! series, which gives calibrated tail probabilities ([`tail`]).
 
@@ -123,17 +126,26 @@ impl SeriesProfile {
         if same.len() < 2 {
             same.clone_from(&history);
         }
-        let smooth = self.smooth_profile(&same, params);
+        let growth = self.growth(&history, &same, day).clamp(1.0, params.max_growth);
+        let smooth = self.smooth_profile(&same).map(|v| v * growth);
+        let dispersion = self.dispersion(&history);
         let periodic = self.periodic_profile(&same, params.periodic_days);
         let weekly = self.weekly_profile(day);
         let expected = (0..DAY)
-            .map(|m| smooth[m / 60].max(f64::from(periodic[m])).max(f64::from(weekly[m])))
+            .map(|m| {
+                let mu = smooth[m / 60];
+                let beyond_noise = |v: u32| {
+                    let v = f64::from(v);
+                    if v > noise_peak(mu, dispersion) { v } else { 0.0 }
+                };
+                mu.max(beyond_noise(periodic[m])).max(beyond_noise(weekly[m]))
+            })
             .collect();
-        DayBaseline { expected, dispersion: self.dispersion(&history), history_days: history.len() }
+        DayBaseline { expected, dispersion, history_days: history.len() }
     }
 
-    /// Hour-of-day means per minute, trimmed and lifted to the recent level.
-    fn smooth_profile(&self, days: &[usize], params: &BaselineParams) -> [f64; 24] {
+    /// Hour-of-day means per minute over the given days, trimmed.
+    fn smooth_profile(&self, days: &[usize]) -> [f64; 24] {
         let mut out = [0.0; 24];
         if days.is_empty() {
             return out;
@@ -142,17 +154,23 @@ impl SeriesProfile {
             let values: Vec<f64> = days.iter().map(|&k| f64::from(self.hourly[k * 24 + h])).collect();
             *slot = trimmed_mean(values) / 60.0;
         }
-        let growth = self.growth(days).clamp(1.0, params.max_growth);
-        out.map(|v| v * growth)
+        out
     }
 
-    /// Recent daily level over the typical level of the profile's days.
-    fn growth(&self, days: &[usize]) -> f64 {
-        let totals: Vec<f64> = days.iter().map(|&k| self.daily[k] as f64).collect();
-        let typical = trimmed_mean(totals.clone());
-        let recent_n = totals.len().min(2);
-        let recent = totals[totals.len() - recent_n..].iter().sum::<f64>() / recent_n as f64;
-        if typical > 0.0 { recent / typical } else { 1.0 }
+    /// How much busier the judged day should be than the profile's days: the log-linear
+    /// trend of daily totals (with a separate level for weekends), extrapolated from the
+    /// profile days' mean position to the judged day. Slow growth is normal.
+    fn growth(&self, history: &[usize], profile_days: &[usize], day: usize) -> f64 {
+        let points: Vec<(f64, bool, f64)> = history
+            .iter()
+            .filter(|&&k| self.daily[k] > 0)
+            .map(|&k| (k as f64, is_weekend_day(self.origin_day + k as i64), (self.daily[k] as f64).ln()))
+            .collect();
+        let Some(slope) = trend_slope(&points) else {
+            return 1.0;
+        };
+        let centre = profile_days.iter().sum::<usize>() as f64 / profile_days.len().max(1) as f64;
+        (slope * (day as f64 - centre)).exp()
     }
 
     /// Median, over the last `n` days given, of the busiest minute near each time of day.
@@ -188,24 +206,64 @@ impl SeriesProfile {
     }
 }
 
+/// A level the busiest of a few minutes reaches by chance around a mean `mu`: periodic
+/// and weekly references count only above it, so that noise maxima of a busy series are
+/// not mistaken for a job that runs at that time.
+fn noise_peak(mu: f64, dispersion: f64) -> f64 {
+    mu + 3.0 * (mu + dispersion * mu * mu).sqrt() + 1.0
+}
+
 /// Assumed over-dispersion of a series too quiet to measure: bursty, as API calls are.
 const DEFAULT_DISPERSION: f64 = 1.0;
 const MIN_DISPERSION: f64 = 0.05;
 const MAX_DISPERSION: f64 = 5.0;
 
-/// Method-of-moments phi of one day's minutes around their own hourly means.
+/// Over-dispersion of one day: the median over its active hours of each hour's
+/// method-of-moments phi around that hour's own mean. The median keeps an hour holding
+/// a periodic job (which the periodic profile explains) from inflating the whole day.
 fn dispersion_of_day(minutes: &[u32], hours: &[u32]) -> Option<f64> {
-    let (mut excess, mut mu_sq, mut total) = (0.0, 0.0, 0.0);
-    for (h, &sum) in hours.iter().enumerate() {
-        let mu = f64::from(sum) / 60.0;
-        for &c in &minutes[h * 60..(h + 1) * 60] {
-            let c = f64::from(c);
-            excess += (c - mu).powi(2) - c;
-            mu_sq += mu * mu;
-            total += c;
-        }
+    let mut phis: Vec<f64> = hours
+        .iter()
+        .enumerate()
+        .filter(|&(_, &sum)| sum >= MIN_CALLS_FOR_DISPERSION)
+        .map(|(h, &sum)| {
+            let mu = f64::from(sum) / 60.0;
+            let excess: f64 = minutes[h * 60..(h + 1) * 60]
+                .iter()
+                .map(|&c| (f64::from(c) - mu).powi(2) - f64::from(c))
+                .sum();
+            (excess / (60.0 * mu * mu)).max(0.0)
+        })
+        .collect();
+    if phis.is_empty() {
+        return None;
     }
-    (total >= 30.0 && mu_sq > 0.0).then(|| (excess / mu_sq).max(0.0))
+    phis.sort_by(f64::total_cmp);
+    Some(phis[phis.len() / 2])
+}
+
+/// Calls an hour needs before its dispersion is measured.
+const MIN_CALLS_FOR_DISPERSION: u32 = 10;
+
+/// Least-squares slope of `y` on `x` after removing each group's mean (the groups being
+/// weekdays and weekends); `None` with fewer than four points.
+fn trend_slope(points: &[(f64, bool, f64)]) -> Option<f64> {
+    if points.len() < 4 {
+        return None;
+    }
+    let mean = |weekend: bool| {
+        let group: Vec<&(f64, bool, f64)> = points.iter().filter(|p| p.1 == weekend).collect();
+        let n = group.len().max(1) as f64;
+        (group.iter().map(|p| p.0).sum::<f64>() / n, group.iter().map(|p| p.2).sum::<f64>() / n)
+    };
+    let (weekday, weekend) = (mean(false), mean(true));
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for &(x, is_weekend, y) in points {
+        let (mx, my) = if is_weekend { weekend } else { weekday };
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+    }
+    (sxx > 0.0).then(|| sxy / sxx)
 }
 
 /// Mean after dropping the top tenth of values (at least one when there are four or

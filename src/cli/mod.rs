@@ -1,5 +1,6 @@
 //! Command-line surface (SPEC §5). Subcommands are verbs; doc comments are the help.
 
+mod bench;
 mod detect;
 mod simulate;
 mod summary;
@@ -25,6 +26,7 @@ pub struct Cli {
 enum Command {
     Detect(detect::DetectArgs),
     Simulate(simulate::SimulateArgs),
+    Bench(bench::BenchArgs),
 }
 
 /// Exit code when the run could not read anything or could not write its output.
@@ -36,6 +38,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Detect(args) => detect::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,8 @@ pub enum Detector {
     Rate,
     /// A burst of IAM writes by one principal, across IAM APIs.
     IamBurst,
+    /// Three sigma over the last seven days: the benchmark's point of comparison.
+    Naive,
 }
 
 impl Detector {
@@ -17,6 +19,7 @@ impl Detector {
         match self {
             Self::Rate => "seasonal-negative-binomial",
             Self::IamBurst => "iam-burst",
+            Self::Naive => "naive-3-sigma",
         }
     }
 }
@@ -35,6 +38,8 @@ pub struct Episode {
     pub expected: f64,
     /// Length in minutes of the window whose score triggered the episode.
     pub window: usize,
+    /// End (exclusive) of that triggering window.
+    pub trigger_end: Minute,
 }
 
 impl Episode {
@@ -71,6 +76,7 @@ fn absorb(into: &mut Episode, other: Episode) {
         into.score = other.score;
         into.detector = other.detector;
         into.window = other.window;
+        into.trigger_end = other.trigger_end;
     }
 }
 
@@ -80,7 +86,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn ep(series: SeriesId, start: Minute, end: Minute, score: f64) -> Episode {
-        Episode { series, start, end, detector: Detector::Rate, score, observed: 1.0, expected: 0.0, window: 5 }
+        Episode { series, start, end, detector: Detector::Rate, score, observed: 1.0, expected: 0.0, window: 5, trigger_end: end }
     }
 
     #[test]

@@ -139,6 +139,7 @@ fn per_api(writes: &[IamWrite], b: &Burst, table: &CountsTable) -> Vec<Episode> 
                 observed: table.window_sum(series, start, end) as f64,
                 expected: rate * (end - start) as f64,
                 window: b.window,
+                trigger_end: end,
             }
         })
         .collect()

@@ -4,24 +4,38 @@
 //! seasonal baseline; [`iam_burst`] judges each principal's IAM writes as a whole, so a
 //! burst spread thinly over many IAM APIs is still caught. Both produce [`Episode`]s for
 //! series; [`episode::merge`] unions overlapping ones so that one attack on one API is
-//! one insight. Detectors never format output: that is [`crate::insight`]'s job.
+//! one insight. [`routine`] drops rate episodes that are their principal's daily routine.
+//! Detectors never format output: that is [`crate::insight`]'s job.
 
 pub mod episode;
 pub mod iam_burst;
+pub mod naive;
 pub mod rate;
+pub mod routine;
 
 pub use episode::{Detector, Episode};
 
 use crate::aggregate::Aggregates;
 use crate::baseline::{BaselineParamError, BaselineParams};
-use crate::frame::CountsTable;
+use crate::frame::{AttributionTable, CountsTable};
 use crate::time::{day_start, Minute, MINUTES_PER_DAY};
 use rayon::prelude::*;
+
+/// Which family of models judges the series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Model {
+    /// Seasonal negative binomial per series plus the IAM-burst detector.
+    #[default]
+    Seasonal,
+    /// Three sigma over seven days, for comparison in benchmarks only.
+    Naive,
+}
 
 /// Detection settings. Build one with [`DetectParams::default`], adjust, then
 /// [`DetectParams::check`] before reading any data.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DetectParams {
+    pub model: Model,
     /// The one sensitivity knob: the tail probability a window must fall below is
     /// `1e-7 * sensitivity`. 1 is the default; 10 fires on ten times weaker evidence.
     pub sensitivity: f64,
@@ -42,6 +56,7 @@ pub struct DetectParams {
 impl Default for DetectParams {
     fn default() -> Self {
         Self {
+            model: Model::Seasonal,
             sensitivity: 1.0,
             warmup_days: 7,
             min_excess_calls: 10.0,
@@ -143,14 +158,25 @@ impl Timeline {
 
 /// Runs every detector over every series and returns merged episodes, ordered by series
 /// then start.
-pub fn detect(agg: &Aggregates, table: &CountsTable, timeline: &Timeline, params: &DetectParams) -> Vec<Episode> {
+pub fn detect(
+    agg: &Aggregates,
+    table: &CountsTable,
+    attributions: &AttributionTable,
+    timeline: &Timeline,
+    params: &DetectParams,
+) -> Vec<Episode> {
     if !timeline.has_judged_minutes() {
         return Vec::new();
     }
-    let mut episodes: Vec<Episode> = (0..table.n_series() as u32)
-        .into_par_iter()
-        .flat_map_iter(|s| rate::detect_series(table, s, timeline, params))
-        .collect();
-    episodes.extend(iam_burst::detect(agg, table, timeline, params));
+    let series = 0..table.n_series() as u32;
+    let episodes = match params.model {
+        Model::Seasonal => {
+            let mut found: Vec<Episode> =
+                series.into_par_iter().flat_map_iter(|s| rate::detect_series(table, attributions, s, timeline, params)).collect();
+            found.extend(iam_burst::detect(agg, table, timeline, params));
+            found
+        }
+        Model::Naive => series.into_par_iter().flat_map_iter(|s| naive::detect_series(table, s, timeline)).collect(),
+    };
     episode::merge(episodes)
 }

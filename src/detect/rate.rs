@@ -1,39 +1,48 @@
 //! The rate detector: each series, minute by minute, against its seasonal baseline.
 //!
-//! For every judged minute it scores the trailing 1-, 5- and 15-minute windows: a window
+//! For every judged minute it scores the trailing 1-, 5-, 15- and 30-minute windows: a window
 //! is anomalous when its count is improbable under the baseline's negative binomial
 //! (tail probability below `alpha`), is at least `min_excess_calls` above the baseline
-//! and `min_ratio` times it. Anomalous windows are joined into episodes that start at the
-//! first hot minute (a minute improbable on its own) and end, with hysteresis, when no hot
-//! minute has followed for `MAX_GAP` minutes.
+//! and `min_ratio` times it. Anomalous windows closer than `MAX_GAP` minutes are joined
+//! (hysteresis), and the episode inside them is the stretch that maximises the summed
+//! excess over the baseline beyond one standard deviation per minute: the CUSUM
+//! change-point estimate of where the anomaly starts and ends.
 
 use super::episode::{Detector, Episode};
-use super::{DetectParams, Timeline};
+use super::{routine, DetectParams, Timeline};
 use crate::aggregate::SeriesId;
 use crate::baseline::tail::{score, upper_tail};
 use crate::baseline::{DayBaseline, SeriesProfile};
-use crate::frame::CountsTable;
+use crate::frame::{AttributionTable, CountsTable};
 use crate::time::{Minute, MINUTES_PER_DAY};
 
 const DAY: usize = MINUTES_PER_DAY as usize;
 /// Window lengths scored at every minute.
-const WINDOWS: [usize; 3] = [1, 5, 15];
-/// Minutes without a hot minute that still keep an episode open (hysteresis).
+const WINDOWS: [usize; 4] = [1, 5, 15, 30];
+/// Minutes between anomalous windows that still keep an episode open (hysteresis).
 const MAX_GAP: usize = 5;
-/// A minute is hot, part of an episode, when its own count is this improbable.
-const ALPHA_HOT: f64 = 0.05;
 
 /// One anomalous window: `[start, end)` in dense minute indices.
 #[derive(Debug, Clone, Copy)]
 struct Flag {
+    /// First minute of the anomalous window.
     start: usize,
     end: usize,
     score: f64,
     window: usize,
+    /// End (exclusive) of the best-scoring window so far.
+    trigger_end: usize,
 }
 
-/// Finds the episodes of one series over the judged days.
-pub fn detect_series(table: &CountsTable, s: SeriesId, timeline: &Timeline, params: &DetectParams) -> Vec<Episode> {
+/// Finds the episodes of one series over the judged days, leaving out those that are a
+/// principal's routine (see [`super::routine`]).
+pub fn detect_series(
+    table: &CountsTable,
+    attributions: &AttributionTable,
+    s: SeriesId,
+    timeline: &Timeline,
+    params: &DetectParams,
+) -> Vec<Episode> {
     let judged = timeline.judged_days();
     let (minutes, _) = table.series(s);
     let judged_start = timeline.origin + judged.start as Minute * MINUTES_PER_DAY;
@@ -54,6 +63,7 @@ pub fn detect_series(table: &CountsTable, s: SeriesId, timeline: &Timeline, para
         let flags = view.flags(timeline, params);
         episodes.extend(view.episodes(&flags, s, timeline));
     }
+    episodes.retain(|e| !routine::is_routine(attributions, e, params));
     episodes
 }
 
@@ -69,8 +79,8 @@ struct DayView<'a> {
     dispersion: f64,
 }
 
-/// Minutes of the previous day a window may reach back into.
-const PAD: usize = 15;
+/// Minutes of the previous day a window may reach back into (the longest window).
+const PAD: usize = 30;
 
 impl<'a> DayView<'a> {
     fn new(counts: &'a [u32], day: usize, baseline: &DayBaseline) -> Self {
@@ -89,11 +99,29 @@ impl<'a> DayView<'a> {
         f64::from(self.counts[g])
     }
 
-    /// True when minute `g` on its own is clearly above the baseline: the minutes an
-    /// episode starts, continues and ends on.
-    fn is_hot(&self, g: usize) -> bool {
-        let (obs, exp) = (self.observed(g), self.expected_at(g));
-        obs >= exp + 1.0 && upper_tail(obs, exp, self.dispersion) < ALPHA_HOT
+    /// Excess of minute `g` beyond one standard deviation of the baseline.
+    fn excess(&self, g: usize) -> f64 {
+        let exp = self.expected_at(g);
+        self.observed(g) - exp - (exp + self.dispersion * exp * exp).sqrt()
+    }
+
+    /// The stretch of `[from, to)` with the largest summed excess (Kadane), trimmed to
+    /// start and end on minutes with positive excess.
+    fn strongest_stretch(&self, from: usize, to: usize) -> Option<(usize, usize)> {
+        let (mut best, mut best_span) = (0.0, None);
+        let (mut sum, mut start) = (0.0, from);
+        for g in from..to {
+            if sum <= 0.0 {
+                (sum, start) = (0.0, g);
+            }
+            sum += self.excess(g);
+            if sum > best && self.excess(g) > 0.0 {
+                (best, best_span) = (sum, Some((start, g + 1)));
+            }
+        }
+        let (start, end) = best_span?;
+        let start = (start..end).find(|&g| self.excess(g) > 0.0)?;
+        Some((start, end))
     }
 
     fn expected_at(&self, g: usize) -> f64 {
@@ -126,8 +154,7 @@ impl<'a> DayView<'a> {
                 .filter_map(|&w| Some((w, self.window_p(g, w, params.min_excess_calls, params.min_ratio)?)))
                 .min_by(|a, b| a.1.total_cmp(&b.1));
             if let Some((w, p)) = best.filter(|&(_, p)| p < params.alpha()) {
-                let first = (g + 1 - w..=g).find(|&i| self.is_hot(i)).unwrap_or(g);
-                flags.push(Flag { start: first, end: g + 1, score: score(p), window: w });
+                flags.push(Flag { start: g + 1 - w, end: g + 1, score: score(p), window: w, trigger_end: g + 1 });
             }
         }
         flags
@@ -142,7 +169,7 @@ impl<'a> DayView<'a> {
             while let Some(next) = iter.peek().filter(|n| n.start <= span.end + MAX_GAP) {
                 span.end = span.end.max(next.end);
                 if next.score > span.score {
-                    (span.score, span.window) = (next.score, next.window);
+                    (span.score, span.window, span.trigger_end) = (next.score, next.window, next.trigger_end);
                 }
                 iter.next();
             }
@@ -153,19 +180,8 @@ impl<'a> DayView<'a> {
         out
     }
 
-    /// Hysteresis: from the last hot minute, keep going while another hot minute
-    /// follows within `MAX_GAP` minutes (up to the end of the day).
-    fn extend(&self, mut last_hot: usize) -> usize {
-        let day_end = self.day_start + DAY;
-        while let Some(next) = (last_hot + 1..(last_hot + 1 + MAX_GAP).min(day_end)).find(|&g| self.is_hot(g)) {
-            last_hot = next;
-        }
-        last_hot
-    }
-
     fn to_episode(&self, span: Flag, s: SeriesId, timeline: &Timeline) -> Option<Episode> {
-        let start = (span.start..span.end).find(|&g| self.is_hot(g))?;
-        let end = self.extend((start..span.end).rev().find(|&g| self.is_hot(g))?) + 1;
+        let (start, end) = self.strongest_stretch(span.start.max(self.day_start.saturating_sub(PAD)), span.end)?;
         let start_minute = timeline.origin + start as Minute;
         timeline.is_judged(start_minute).then(|| Episode {
             series: s,
@@ -176,6 +192,7 @@ impl<'a> DayView<'a> {
             observed: (start..end).map(|g| self.observed(g)).sum(),
             expected: (start..end).map(|g| self.expected_at(g)).sum(),
             window: span.window,
+            trigger_end: timeline.origin + span.trigger_end as Minute,
         })
     }
 }

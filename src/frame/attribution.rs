@@ -29,6 +29,8 @@ impl Attribute {
 pub struct AttributionTable {
     cells: Vec<(AttributionKey, u32)>,
     offsets: Vec<usize>,
+    /// Principal family of each principal symbol, when known (see `with_families`).
+    families: Vec<Sym>,
 }
 
 /// What an attribution value is: an interned string, or the absence of an error code.
@@ -51,19 +53,48 @@ impl AttributionTable {
         for i in 1..offsets.len() {
             offsets[i] += offsets[i - 1];
         }
-        Self { cells, offsets }
+        Self { cells, offsets, families: Vec::new() }
     }
 
-    /// Calls per value of `attribute` in series `s` during `[from, to)`.
-    pub fn counts(&self, s: SeriesId, from: Minute, to: Minute, attribute: Attribute) -> HashMap<AttributionValue, u64> {
+    /// Attaches the principal family of every symbol, so behaviour can be read per role.
+    pub fn with_families(mut self, families: Vec<Sym>) -> Self {
+        self.families = families;
+        self
+    }
+
+    /// The family of a principal symbol (itself when families are not attached).
+    pub fn family(&self, principal: Sym) -> Sym {
+        self.families.get(principal as usize).copied().unwrap_or(principal)
+    }
+
+    /// Calls of one principal family in series `s` per minute of `[from, to)`, in minute
+    /// order.
+    pub fn family_minutes(&self, s: SeriesId, family: Sym, from: Minute, to: Minute) -> Vec<(Minute, u64)> {
+        let mut out: Vec<(Minute, u64)> = Vec::new();
+        for (k, n) in self.window(s, from, to).iter().filter(|(k, _)| self.family(k.principal) == family) {
+            match out.last_mut() {
+                Some(last) if last.0 == k.minute => last.1 += u64::from(*n),
+                _ => out.push((k.minute, u64::from(*n))),
+            }
+        }
+        out
+    }
+
+    /// The cells of series `s` during `[from, to)`.
+    fn window(&self, s: SeriesId, from: Minute, to: Minute) -> &[(AttributionKey, u32)] {
         let Some((&a, &b)) = self.offsets.get(s as usize).zip(self.offsets.get(s as usize + 1)) else {
-            return HashMap::new();
+            return &[];
         };
         let cells = &self.cells[a..b];
         let lo = cells.partition_point(|(k, _)| k.minute < from);
         let hi = cells.partition_point(|(k, _)| k.minute < to);
+        &cells[lo..hi]
+    }
+
+    /// Calls per value of `attribute` in series `s` during `[from, to)`.
+    pub fn counts(&self, s: SeriesId, from: Minute, to: Minute, attribute: Attribute) -> HashMap<AttributionValue, u64> {
         let mut out: HashMap<AttributionValue, u64> = HashMap::new();
-        for (k, n) in &cells[lo..hi] {
+        for (k, n) in self.window(s, from, to) {
             let value = match attribute {
                 Attribute::UserIdentityArn => AttributionValue::Sym(k.principal),
                 Attribute::UserAgent => AttributionValue::Sym(k.agent),

@@ -24,7 +24,7 @@ fn fixture() -> (Aggregates, CountsTable, AttributionTable, Episode) {
     agg.absorb(batch(&recs));
     let counts = CountsTable::new(&agg.counts, agg.series.len()).unwrap();
     let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len());
-    let episode = Episode { series: 0, start, end: start + 4, detector: Detector::Rate, score: 9.0, observed: 12.0, expected: 0.0, window: 5 };
+    let episode = Episode { series: 0, start, end: start + 4, detector: Detector::Rate, score: 9.0, observed: 12.0, expected: 0.0, window: 5, trigger_end: start + 4 };
     (agg, counts, attributions, episode)
 }
 

@@ -4,6 +4,7 @@
 //! - [`NdjsonSink`]: one record per line, for pipes, jq and SIEM shippers.
 //! - [`RecordsSink`]: one `{"Records":[...]}` document, the body of an AWS delivery file.
 //! - [`S3LayoutSink`]: gzip delivery files in the AWS `CloudTrail-Insight` S3 layout.
+//! - [`CollectSink`]: records kept in memory, for in-process callers.
 
 mod s3;
 
@@ -80,6 +81,28 @@ impl<W: Write> Sink for RecordsSink<W> {
         let tail: &[u8] = if self.written == 0 { b"{\"Records\":[]}\n" } else { b"]}\n" };
         self.out.write_all(tail)?;
         self.out.flush()
+    }
+}
+
+/// Keeps records in memory, for callers that use the library in-process.
+pub struct CollectSink<'a> {
+    records: &'a mut Vec<InsightRecord>,
+}
+
+impl<'a> CollectSink<'a> {
+    pub fn new(records: &'a mut Vec<InsightRecord>) -> Self {
+        Self { records }
+    }
+}
+
+impl Sink for CollectSink<'_> {
+    fn write(&mut self, record: &InsightRecord) -> io::Result<()> {
+        self.records.push(record.clone());
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        Ok(())
     }
 }
 

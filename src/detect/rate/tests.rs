@@ -33,7 +33,7 @@ fn office_hours(i: usize) -> f64 {
 }
 
 fn run(table: &CountsTable) -> Vec<Episode> {
-    detect_series(table, 0, &timeline(), &DetectParams::default())
+    detect_series(table, &AttributionTable::default(), 0, &timeline(), &DetectParams::default())
 }
 
 #[test]

@@ -1,0 +1,139 @@
+//! Routine bursts: per-principal behaviour on one API.
+//!
+//! A CI role that registers a dozen task definitions in two minutes, several times every
+//! weekday at no fixed time, makes a series whose hour-of-day mean is near zero and whose
+//! bursts are improbable under it, yet it is that role's daily routine. An episode is
+//! routine when the principal (per role, not per STS session) that made most of its calls
+//! has made bursts nearly as large on this API on most recent days of the same type, and
+//! the other principals' calls are not anomalous by themselves. Stolen credentials still
+//! fire when they do more than that principal's routine.
+
+use super::episode::Episode;
+use super::DetectParams;
+use crate::frame::{Attribute, AttributionTable, AttributionValue};
+use crate::intern::Sym;
+use crate::time::{day_start, is_weekend, Minute, MINUTES_PER_DAY};
+use std::collections::HashMap;
+
+/// How many earlier days of the same type are looked at.
+const ROUTINE_DAYS: usize = 14;
+/// An episode is judged over at least this many minutes.
+const MIN_SPAN: Minute = 15;
+/// The principal's bursts count as routine up to this factor above its usual peak.
+const ROUTINE_FACTOR: f64 = 1.5;
+/// Which of the principal's recent daily peaks is its usual peak (0.75: an upper
+/// quartile, since bursty principals vary from day to day).
+const PEAK_QUANTILE: f64 = 0.75;
+
+/// True when the episode is explained by its main principal's routine.
+pub fn is_routine(attributions: &AttributionTable, e: &Episode, params: &DetectParams) -> bool {
+    let span = (e.end - e.start).max(MIN_SPAN);
+    let mut by_family: HashMap<Sym, u64> = HashMap::new();
+    for (v, n) in attributions.counts(e.series, e.start, e.start + span, Attribute::UserIdentityArn) {
+        if let AttributionValue::Sym(p) = v {
+            *by_family.entry(attributions.family(p)).or_default() += n;
+        }
+    }
+    let Some((&family, &calls)) = by_family.iter().max_by_key(|(f, n)| (**n, std::cmp::Reverse(**f))) else {
+        return false;
+    };
+    let others = by_family.values().sum::<u64>() - calls;
+    let expected = e.expected * span as f64 / e.minutes().max(1) as f64;
+    if others as f64 - expected >= params.min_excess_calls {
+        return false;
+    }
+    calls as f64 <= ROUTINE_FACTOR * usual_peak(attributions, e, family, span)
+}
+
+/// The upper-quartile, over recent same-type days, of the family's busiest `span` on the
+/// series.
+fn usual_peak(attributions: &AttributionTable, e: &Episode, family: Sym, span: Minute) -> f64 {
+    let today = day_start(e.start);
+    let weekend = is_weekend(e.start);
+    let mut peaks: Vec<u64> = (1..=2 * ROUTINE_DAYS as Minute)
+        .map(|k| today - k * MINUTES_PER_DAY)
+        .filter(|&d| is_weekend(d) == weekend)
+        .take(ROUTINE_DAYS)
+        .map(|d| busiest_window(&attributions.family_minutes(e.series, family, d, d + MINUTES_PER_DAY), span))
+        .collect();
+    if peaks.is_empty() {
+        return 0.0;
+    }
+    peaks.sort_unstable();
+    peaks[((peaks.len() - 1) as f64 * PEAK_QUANTILE).round() as usize] as f64
+}
+
+/// Largest sum of calls within any `window` consecutive minutes of time-sorted calls.
+fn busiest_window(calls: &[(Minute, u64)], window: Minute) -> u64 {
+    let (mut best, mut sum, mut lo) = (0, 0, 0);
+    for hi in 0..calls.len() {
+        sum += calls[hi].1;
+        while calls[lo].0 <= calls[hi].0 - window {
+            sum -= calls[lo].1;
+            lo += 1;
+        }
+        best = best.max(sum);
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::Aggregates;
+    use crate::detect::Detector;
+    use crate::testutil::{batch, rec, Rec};
+
+    #[test]
+    fn busiest_window_slides() {
+        let calls = [(0, 3), (1, 4), (5, 10), (6, 1), (20, 2)];
+        assert_eq!(busiest_window(&calls, 2), 11);
+        assert_eq!(busiest_window(&calls, 10), 18);
+        assert_eq!(busiest_window(&[], 5), 0);
+    }
+
+    /// A deploy role bursting a dozen calls at a different time every weekday.
+    fn deploys(today_calls: u64, session: &'static str) -> (AttributionTable, Episode) {
+        let day0 = 20_458 * MINUTES_PER_DAY; // Monday 2026-01-05
+        let mut recs: Vec<Rec> = Vec::new();
+        let mut id = 0;
+        for d in [0, 1, 2, 3, 4, 7, 8, 9, 10, 11] {
+            for i in 0..12 {
+                id += 1;
+                let mut r = rec(day0 + d * MINUTES_PER_DAY + 600 + 37 * d + i / 4, id, "RegisterTaskDefinition");
+                r.principal = "arn:aws:sts::111122223333:assumed-role/Deploy/run-old";
+                recs.push(r);
+            }
+        }
+        let today = day0 + 14 * MINUTES_PER_DAY + 900;
+        for i in 0..today_calls {
+            id += 1;
+            let mut r = rec(today + i as Minute / 4, id, "RegisterTaskDefinition");
+            r.principal = session;
+            recs.push(r);
+        }
+        let mut agg = Aggregates::new();
+        agg.absorb(batch(&recs));
+        let families = agg.principal_families();
+        let table = AttributionTable::new(std::mem::take(&mut agg.attributions), 1).with_families(families);
+        let e = Episode {
+            series: 0, start: today, end: today + 4, detector: Detector::Rate, score: 9.0,
+            observed: today_calls as f64, expected: 0.1, window: 5, trigger_end: today + 4,
+        };
+        (table, e)
+    }
+
+    #[test]
+    fn a_roles_usual_burst_is_routine_whatever_the_session() {
+        let (table, e) = deploys(12, "arn:aws:sts::111122223333:assumed-role/Deploy/run-new");
+        assert!(is_routine(&table, &e, &DetectParams::default()));
+    }
+
+    #[test]
+    fn far_more_than_the_routine_or_another_principal_is_not() {
+        let (table, e) = deploys(60, "arn:aws:sts::111122223333:assumed-role/Deploy/run-new");
+        assert!(!is_routine(&table, &e, &DetectParams::default()));
+        let (table, e) = deploys(12, "arn:aws:iam::111122223333:user/mallory");
+        assert!(!is_routine(&table, &e, &DetectParams::default()));
+    }
+}
