@@ -40,6 +40,10 @@ pub struct SimulateArgs {
     /// Do not write the malformed files.
     #[arg(long)]
     no_malformed: bool,
+    /// Minutes between delivery files per account and region (AWS: about 5; larger
+    /// makes fewer, bigger files).
+    #[arg(long, default_value_t = 5)]
+    delivery_minutes: u32,
     /// Inject the hard scenario mix (low-volume API, business hours, weekend, new API...).
     #[arg(long)]
     hard: bool,
@@ -57,6 +61,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         quiet_days: args.quiet_days,
         malformed: !args.no_malformed,
         anomalies: if args.hard { AnomalyMix::hard() } else { AnomalyMix::default() },
+        delivery_minutes: args.delivery_minutes,
     };
     let summary = simulate(&config).with_context(|| format!("simulating into {}", args.out.display()))?;
     eprintln!(

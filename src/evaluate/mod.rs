@@ -48,6 +48,30 @@ impl InsightView {
         })
     }
 
+    /// From a Start record parsed from JSON output (`None` for End records or other JSON).
+    pub fn from_json(r: &serde_json::Value) -> Option<Self> {
+        let d = &r["insightDetails"];
+        if d["state"] != "Start" {
+            return None;
+        }
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        let top = d["insightContext"]["attributions"]
+            .as_array()?
+            .iter()
+            .find(|a| a["attribute"] == "userIdentityArn")
+            .and_then(|a| text(&a["insight"][0]["value"]));
+        Some(Self {
+            account: text(&r["recipientAccountId"])?,
+            region: text(&r["awsRegion"])?,
+            event_source: text(&d["eventSource"])?,
+            event_name: text(&d["eventName"])?,
+            insight_type: text(&d["insightType"])?,
+            error_code: text(&d["errorCode"]),
+            start: parse_event_minute(r["eventTime"].as_str()?)?,
+            top_principal: top,
+        })
+    }
+
     fn is_on(&self, account: &str, region: &str, source: Option<&str>, names: &[String]) -> bool {
         self.account == account
             && self.region == region

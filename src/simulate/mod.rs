@@ -128,6 +128,8 @@ pub struct SimConfig {
     pub malformed: bool,
     /// Which scenarios to inject.
     pub anomalies: AnomalyMix,
+    /// Minutes between deliveries per account and region (AWS: about 5).
+    pub delivery_minutes: u32,
 }
 
 impl Default for SimConfig {
@@ -143,6 +145,7 @@ impl Default for SimConfig {
             quiet_days: 7,
             malformed: true,
             anomalies: AnomalyMix::default(),
+            delivery_minutes: 5,
         }
     }
 }

@@ -47,6 +47,8 @@ pub(super) struct Setup {
     pub org_id: String,
     pub mix: AnomalyMix,
     pub malformed: bool,
+    /// Seconds between deliveries per account and region.
+    pub delivery_seconds: i64,
 }
 
 impl Setup {
@@ -80,6 +82,7 @@ impl Setup {
             org_id,
             mix: config.anomalies.clone(),
             malformed: config.malformed,
+            delivery_seconds: i64::from(config.delivery_minutes.max(1)) * 60,
         })
     }
 

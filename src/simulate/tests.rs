@@ -28,6 +28,7 @@ fn small(dir: &Path) -> SimConfig {
         quiet_days: 1,
         malformed: true,
         anomalies: AnomalyMix::hard(),
+        delivery_minutes: 5,
     }
 }
 

@@ -156,7 +156,7 @@ fn plan_files(
         .unwrap_or(0);
     let account = ctx.account.index;
     let mut rng = rng::rng_for(setup.seed, &[tag::DELIVERY, account as u64, region as u64]);
-    let times = schedule(&mut rng, setup.start, setup.end() + 7 * HOUR);
+    let times = schedule(&mut rng, setup.start, setup.end() + 7 * HOUR, setup.delivery_seconds);
     let buckets = assign(&mut rng, &times, events);
     let mut plans = Vec::new();
     for (slot, mut members) in buckets.into_iter().enumerate() {
@@ -199,13 +199,14 @@ fn assign(rng: &mut SimRng, times: &[i64], events: &[Event]) -> Vec<Vec<u32>> {
     buckets
 }
 
-/// Delivery times: roughly every five minutes with a little jitter.
-fn schedule(rng: &mut SimRng, start: i64, end: i64) -> Vec<i64> {
+/// Delivery times: every `every` seconds (AWS: about five minutes) with a 10% jitter.
+fn schedule(rng: &mut SimRng, start: i64, end: i64, every: i64) -> Vec<i64> {
     let mut times = Vec::new();
-    let mut t = start + rng.gen_range(60..=300);
+    let jitter = every / 10;
+    let mut t = start + rng.gen_range(60..=every.max(61));
     while t < end {
         times.push(t);
-        t += rng.gen_range(270..=330);
+        t += rng.gen_range(every - jitter..=every + jitter);
     }
     if times.is_empty() {
         times.push(end);
