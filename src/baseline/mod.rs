@@ -278,12 +278,14 @@ fn trimmed_mean(mut values: Vec<f64>) -> f64 {
     kept.iter().sum::<f64>() / kept.len() as f64
 }
 
+/// The upper median: with few days (two weekends), the more generous of the middle two,
+/// so that a job that ran a few minutes off its usual time on one day still counts.
 fn median_u32(mut values: Vec<u32>) -> u32 {
     if values.is_empty() {
         return 0;
     }
     values.sort_unstable();
-    values[(values.len() - 1) / 2]
+    values[values.len() / 2]
 }
 
 /// Max over a window of ±`radius` around each index (monotonic deque, O(n)).

@@ -21,6 +21,8 @@ const DAY: usize = MINUTES_PER_DAY as usize;
 const WINDOWS: [usize; 4] = [1, 5, 15, 30];
 /// Minutes between anomalous windows that still keep an episode open (hysteresis).
 const MAX_GAP: usize = 5;
+/// Calls a minute must exceed its baseline's one-sigma band by to extend an episode.
+const MINUTE_COST: f64 = 0.5;
 
 /// One anomalous window: `[start, end)` in dense minute indices.
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +65,7 @@ pub fn detect_series(
         let flags = view.flags(timeline, params);
         episodes.extend(view.episodes(&flags, s, timeline));
     }
-    episodes.retain(|e| !routine::is_routine(attributions, e, params));
+    episodes.retain(|e| !routine::is_routine(attributions, e, params, timeline.origin));
     episodes
 }
 
@@ -99,10 +101,12 @@ impl<'a> DayView<'a> {
         f64::from(self.counts[g])
     }
 
-    /// Excess of minute `g` beyond one standard deviation of the baseline.
+    /// Excess of minute `g` beyond one standard deviation of the baseline, less a small
+    /// cost per minute so that quiet minutes end a stretch even where the baseline is
+    /// zero (stray calls minutes before an attack are not part of it).
     fn excess(&self, g: usize) -> f64 {
         let exp = self.expected_at(g);
-        self.observed(g) - exp - (exp + self.dispersion * exp * exp).sqrt()
+        self.observed(g) - exp - (exp + self.dispersion * exp * exp).sqrt() - MINUTE_COST
     }
 
     /// The stretch of `[from, to)` with the largest summed excess (Kadane), trimmed to

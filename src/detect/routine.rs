@@ -4,8 +4,8 @@
 //! weekday at no fixed time, makes a series whose hour-of-day mean is near zero and whose
 //! bursts are improbable under it, yet it is that role's daily routine. An episode is
 //! routine when the principal (per role, not per STS session) that made most of its calls
-//! has made bursts nearly as large on this API on most recent days of the same type, and
-//! the other principals' calls are not anomalous by themselves. Stolen credentials still
+//! made bursts at least half as large on this API on its busier recent days of the same
+//! type, and the other principals' calls are not anomalous by themselves. Stolen credentials still
 //! fire when they do more than that principal's routine.
 
 use super::episode::Episode;
@@ -19,14 +19,17 @@ use std::collections::HashMap;
 const ROUTINE_DAYS: usize = 14;
 /// An episode is judged over at least this many minutes.
 const MIN_SPAN: Minute = 15;
-/// The principal's bursts count as routine up to this factor above its usual peak.
-const ROUTINE_FACTOR: f64 = 1.5;
-/// Which of the principal's recent daily peaks is its usual peak (0.75: an upper
-/// quartile, since bursty principals vary from day to day).
-const PEAK_QUANTILE: f64 = 0.75;
+/// The principal's bursts count as routine up to this factor above its usual peak:
+/// automation's burst sizes vary about two-fold from day to day, while the misuse worth
+/// an insight is several times a principal's norm.
+const ROUTINE_FACTOR: f64 = 2.0;
+/// Which of the principal's recent daily peaks is its usual peak (0.9: one of its
+/// larger days, since bursty principals vary from day to day).
+const PEAK_QUANTILE: f64 = 0.9;
 
-/// True when the episode is explained by its main principal's routine.
-pub fn is_routine(attributions: &AttributionTable, e: &Episode, params: &DetectParams) -> bool {
+/// True when the episode is explained by its main principal's routine. Only days from
+/// `history_start` on count: a day before the logs begin says nothing about a routine.
+pub fn is_routine(attributions: &AttributionTable, e: &Episode, params: &DetectParams, history_start: Minute) -> bool {
     let span = (e.end - e.start).max(MIN_SPAN);
     let mut by_family: HashMap<Sym, u64> = HashMap::new();
     for (v, n) in attributions.counts(e.series, e.start, e.start + span, Attribute::UserIdentityArn) {
@@ -42,17 +45,17 @@ pub fn is_routine(attributions: &AttributionTable, e: &Episode, params: &DetectP
     if others as f64 - expected >= params.min_excess_calls {
         return false;
     }
-    calls as f64 <= ROUTINE_FACTOR * usual_peak(attributions, e, family, span)
+    calls as f64 <= ROUTINE_FACTOR * usual_peak(attributions, e, family, span, history_start)
 }
 
-/// The upper-quartile, over recent same-type days, of the family's busiest `span` on the
-/// series.
-fn usual_peak(attributions: &AttributionTable, e: &Episode, family: Sym, span: Minute) -> f64 {
+/// The 90th percentile, over recent same-type days, of the family's busiest `span` on
+/// the series.
+fn usual_peak(attributions: &AttributionTable, e: &Episode, family: Sym, span: Minute, history_start: Minute) -> f64 {
     let today = day_start(e.start);
     let weekend = is_weekend(e.start);
     let mut peaks: Vec<u64> = (1..=2 * ROUTINE_DAYS as Minute)
         .map(|k| today - k * MINUTES_PER_DAY)
-        .filter(|&d| is_weekend(d) == weekend)
+        .filter(|&d| d >= history_start && is_weekend(d) == weekend)
         .take(ROUTINE_DAYS)
         .map(|d| busiest_window(&attributions.family_minutes(e.series, family, d, d + MINUTES_PER_DAY), span))
         .collect();
@@ -92,9 +95,11 @@ mod tests {
         assert_eq!(busiest_window(&[], 5), 0);
     }
 
+    const START: Minute = 20_458 * MINUTES_PER_DAY; // Monday 2026-01-05
+
     /// A deploy role bursting a dozen calls at a different time every weekday.
     fn deploys(today_calls: u64, session: &'static str) -> (AttributionTable, Episode) {
-        let day0 = 20_458 * MINUTES_PER_DAY; // Monday 2026-01-05
+        let day0 = START;
         let mut recs: Vec<Rec> = Vec::new();
         let mut id = 0;
         for d in [0, 1, 2, 3, 4, 7, 8, 9, 10, 11] {
@@ -126,14 +131,21 @@ mod tests {
     #[test]
     fn a_roles_usual_burst_is_routine_whatever_the_session() {
         let (table, e) = deploys(12, "arn:aws:sts::111122223333:assumed-role/Deploy/run-new");
-        assert!(is_routine(&table, &e, &DetectParams::default()));
+        assert!(is_routine(&table, &e, &DetectParams::default(), START));
     }
 
     #[test]
     fn far_more_than_the_routine_or_another_principal_is_not() {
         let (table, e) = deploys(60, "arn:aws:sts::111122223333:assumed-role/Deploy/run-new");
-        assert!(!is_routine(&table, &e, &DetectParams::default()));
+        assert!(!is_routine(&table, &e, &DetectParams::default(), START));
         let (table, e) = deploys(12, "arn:aws:iam::111122223333:user/mallory");
-        assert!(!is_routine(&table, &e, &DetectParams::default()));
+        assert!(!is_routine(&table, &e, &DetectParams::default(), START));
+    }
+
+    #[test]
+    fn days_before_the_logs_begin_are_not_quiet_days() {
+        // Only two earlier days exist; twelve more before them would otherwise read as 0.
+        let (table, e) = deploys(12, "arn:aws:sts::111122223333:assumed-role/Deploy/run-new");
+        assert!(is_routine(&table, &e, &DetectParams::default(), START + 8 * MINUTES_PER_DAY));
     }
 }
