@@ -24,10 +24,11 @@ enum Which {
 /// fired, beside the naive 3-sigma detector on the same data.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:
-  trailsight bench accuracy --seeds 101,102,103 --days 14")]
+  trailsight bench accuracy --seeds 201,202,203 --days 14")]
 struct AccuracyArgs {
-    /// Simulation seeds (fresh ones: the detector was never tuned on them).
-    #[arg(long, value_delimiter = ',', default_value = "101,102,103")]
+    /// Simulation seeds. The models were developed on 101-103; the defaults were never
+    /// looked at while tuning. Tune on other seeds than the ones you report.
+    #[arg(long, value_delimiter = ',', default_value = "201,202,203")]
     seeds: Vec<u64>,
     /// Days per history (14 puts a weekend in the judged week).
     #[arg(long, default_value_t = 14)]
@@ -78,10 +79,15 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     })?;
     println!();
     for model in [Model::Seasonal, Model::Naive] {
-        let card = pool(runs.iter().filter(|r| r.model == model));
-        let template = runs.iter().find(|r| r.model == model);
-        if let Some(t) = template {
-            println!("{}", row("all", "both", t, &card));
+        let of_model: Vec<&AccuracyRun> = runs.iter().filter(|r| r.model == model).collect();
+        let card = pool(of_model.iter().copied());
+        if let Some(first) = of_model.first() {
+            let total = AccuracyRun {
+                records: of_model.iter().map(|r| r.records).sum(),
+                detect_seconds: of_model.iter().map(|r| r.detect_seconds).sum(),
+                ..(*first).clone()
+            };
+            println!("{}", row("all", "both", &total, &card));
         }
         print_kinds(&card);
     }
