@@ -6,9 +6,11 @@
 //! series it feeds (SPEC §2), with the per-principal, per-agent and per-error-code counts
 //! that Insight attributions need. Memory grows with series x minutes, not with records.
 
+pub mod behaviour;
 mod identity;
 mod series;
 
+pub use behaviour::{WindowStats, WINDOW_MINUTES};
 pub use identity::principal_family;
 pub use series::{InsightType, SeriesKey};
 
@@ -66,9 +68,13 @@ pub struct Aggregates {
     pub attributions: HashMap<AttributionKey, u32>,
     /// IAM write calls per (account, principal family), in arrival order.
     pub iam_writes: HashMap<(Sym, Sym), Vec<IamWrite>>,
+    /// What each (account, principal family) did per behaviour window.
+    pub behaviour: HashMap<(Sym, Sym, Minute), WindowStats>,
     pub stats: IngestStats,
     pub reports: Vec<FileReport>,
     seen_ids: HashSet<u64>,
+    /// Principal family of each principal symbol seen so far (memoised).
+    families: HashMap<Sym, Sym>,
 }
 
 impl Aggregates {
@@ -115,12 +121,19 @@ impl Aggregates {
         let first = self.stats.first_minute.map_or(e.minute, |m| m.min(e.minute));
         let last = self.stats.last_minute.map_or(e.minute, |m| m.max(e.minute));
         (self.stats.first_minute, self.stats.last_minute) = (Some(first), Some(last));
+        let family = self.family_of(e.principal);
+        let window = e.minute.div_euclid(WINDOW_MINUTES);
+        self.behaviour.entry((e.account, family, window)).or_default().note(e.name, e.agent, e.ip);
         if e.is_write_management() {
             self.stats.write_management += 1;
             let id = self.series_id(SeriesKey::call_rate(e));
             self.add(id, e);
-            if self.is_iam(e.source) {
-                let family = self.family_of(e.principal);
+            let is_iam = self.is_iam(e.source);
+            let stats = self.behaviour.entry((e.account, family, window)).or_default();
+            stats.writes += 1;
+            stats.iam_writes += u32::from(is_iam);
+            stats.note_series(id);
+            if is_iam {
                 let list = self.iam_writes.entry((e.account, family)).or_default();
                 list.push(IamWrite { minute: e.minute, series: id });
             }
@@ -129,6 +142,9 @@ impl Aggregates {
             self.stats.errors += 1;
             let id = self.series_id(SeriesKey::error_rate(e, code));
             self.add(id, e);
+            let stats = self.behaviour.entry((e.account, family, window)).or_default();
+            stats.errors += 1;
+            stats.note_series(id);
         }
     }
 
@@ -166,8 +182,13 @@ impl Aggregates {
     }
 
     fn family_of(&mut self, principal: Sym) -> Sym {
+        if let Some(&f) = self.families.get(&principal) {
+            return f;
+        }
         let family = principal_family(self.strings.resolve(principal)).to_string();
-        self.strings.intern(&family)
+        let f = self.strings.intern(&family);
+        self.families.insert(principal, f);
+        f
     }
 
     /// For every interned string, the symbol of its principal family (see

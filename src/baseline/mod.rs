@@ -19,6 +19,7 @@
 //! Counts around that mean are modelled as negative binomial with a dispersion fitted per
 //! series, which gives calibrated tail probabilities ([`tail`]).
 
+pub mod cluster;
 pub mod tail;
 
 use crate::time::{MINUTES_PER_DAY, MINUTES_PER_WEEK};

@@ -10,6 +10,8 @@ pub enum Detector {
     Rate,
     /// A burst of IAM writes by one principal, across IAM APIs.
     IamBurst,
+    /// A principal's five minutes far from every k-means cluster of the history.
+    Behaviour,
     /// Three sigma over the last seven days: the benchmark's point of comparison.
     Naive,
 }
@@ -19,6 +21,7 @@ impl Detector {
         match self {
             Self::Rate => "seasonal-negative-binomial",
             Self::IamBurst => "iam-burst",
+            Self::Behaviour => "principal-kmeans",
             Self::Naive => "naive-3-sigma",
         }
     }

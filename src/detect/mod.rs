@@ -2,11 +2,13 @@
 //!
 //! One file per detector: [`rate`] judges every series minute by minute against its
 //! seasonal baseline; [`iam_burst`] judges each principal's IAM writes as a whole, so a
-//! burst spread thinly over many IAM APIs is still caught. Both produce [`Episode`]s for
+//! burst spread thinly over many IAM APIs is still caught; [`behaviour`] flags a
+//! principal's five minutes that are far from every cluster of the history's windows. Both produce [`Episode`]s for
 //! series; [`episode::merge`] unions overlapping ones so that one attack on one API is
 //! one insight. [`routine`] drops rate episodes that are their principal's daily routine.
 //! Detectors never format output: that is [`crate::insight`]'s job.
 
+pub mod behaviour;
 pub mod episode;
 pub mod iam_burst;
 pub mod naive;
@@ -174,6 +176,7 @@ pub fn detect(
             let mut found: Vec<Episode> =
                 series.into_par_iter().flat_map_iter(|s| rate::detect_series(table, attributions, s, timeline, params)).collect();
             found.extend(iam_burst::detect(agg, table, timeline, params));
+            found.extend(behaviour::detect(agg, table, attributions, timeline, params));
             found
         }
         Model::Naive => series.into_par_iter().flat_map_iter(|s| naive::detect_series(table, s, timeline)).collect(),

@@ -1,0 +1,46 @@
+//! Per-principal behaviour windows: what each principal (per role, not per session) did
+//! in each five minutes, the raw material of the clustering model.
+
+use super::SeriesId;
+use crate::intern::Sym;
+use crate::time::Minute;
+
+/// Length of a behaviour window, minutes.
+pub const WINDOW_MINUTES: Minute = 5;
+
+/// Counts of one principal's management calls in one window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WindowStats {
+    pub calls: u32,
+    pub writes: u32,
+    pub iam_writes: u32,
+    pub errors: u32,
+    /// Distinct APIs (event names), user agents and source IPs seen.
+    pub apis: Vec<Sym>,
+    pub agents: Vec<Sym>,
+    pub ips: Vec<Sym>,
+    /// Calls per series (write and error series) in the window.
+    pub series: Vec<(SeriesId, u32)>,
+}
+
+impl WindowStats {
+    pub fn note(&mut self, name: Sym, agent: Sym, ip: Sym) {
+        self.calls += 1;
+        push_unique(&mut self.apis, name);
+        push_unique(&mut self.agents, agent);
+        push_unique(&mut self.ips, ip);
+    }
+
+    pub fn note_series(&mut self, series: SeriesId) {
+        match self.series.iter_mut().find(|(s, _)| *s == series) {
+            Some((_, n)) => *n += 1,
+            None => self.series.push((series, 1)),
+        }
+    }
+}
+
+fn push_unique(values: &mut Vec<Sym>, v: Sym) {
+    if !values.contains(&v) {
+        values.push(v);
+    }
+}

@@ -1,0 +1,169 @@
+//! The behaviour model: k-means clusters of per-principal five-minute windows (linfa),
+//! with distances calibrated into tail probabilities.
+//!
+//! Each window is a vector of what a principal did (calls, writes, IAM writes, errors,
+//! distinct APIs, error and write shares, and whether its user agent, source IP or APIs
+//! were new for it). Features are standardised on the history, clustered with k-means,
+//! and a window's score is its distance to the nearest centroid. The distances of the
+//! history's own windows calibrate the score: above their 99th percentile the tail is
+//! modelled as exponential (peaks over threshold), which turns a distance into a tail
+//! probability comparable with the rate models' `alpha`.
+
+use linfa::traits::Fit;
+use linfa::DatasetBase;
+use linfa_clustering::KMeans;
+use ndarray::{Array1, Array2, ArrayView1, Axis};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256Plus;
+
+/// Number of features per window.
+pub const FEATURES: usize = 10;
+/// Clusters fitted.
+const CLUSTERS: usize = 8;
+/// Most windows used for fitting (evenly subsampled beyond that).
+const MAX_TRAINING: usize = 8_000;
+/// Quantile of training distances where the exponential tail begins.
+const TAIL_START: f64 = 0.99;
+
+/// What a principal did in one window, before standardisation.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Behaviour {
+    pub calls: f64,
+    pub writes: f64,
+    pub iam_writes: f64,
+    pub errors: f64,
+    pub apis: f64,
+    pub new_agent: bool,
+    pub new_ip: bool,
+    pub new_apis: f64,
+}
+
+impl Behaviour {
+    fn to_features(self) -> [f64; FEATURES] {
+        let calls = self.calls.max(1.0);
+        [
+            self.calls.ln_1p(),
+            self.writes.ln_1p(),
+            self.iam_writes.ln_1p(),
+            self.errors.ln_1p(),
+            self.apis.ln_1p(),
+            self.errors / calls,
+            self.writes / calls,
+            f64::from(u8::from(self.new_agent)),
+            f64::from(u8::from(self.new_ip)),
+            self.new_apis.ln_1p(),
+        ]
+    }
+}
+
+/// Why the model could not be fitted.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("too few windows to fit ({0})")]
+    TooFew(usize),
+    #[error("k-means failed: {0}")]
+    KMeans(String),
+}
+
+/// A fitted behaviour model.
+#[derive(Debug, Clone)]
+pub struct BehaviourModel {
+    mean: Array1<f64>,
+    scale: Array1<f64>,
+    centroids: Array2<f64>,
+    tail_start: f64,
+    tail_share: f64,
+    tail_mean_excess: f64,
+}
+
+impl BehaviourModel {
+    /// Fits on the history's windows (deterministic: a fixed seed).
+    pub fn fit(history: &[Behaviour]) -> Result<Self, ClusterError> {
+        if history.len() < CLUSTERS * 10 {
+            return Err(ClusterError::TooFew(history.len()));
+        }
+        let step = history.len().div_ceil(MAX_TRAINING);
+        let rows: Vec<[f64; FEATURES]> = history.iter().step_by(step).map(|b| b.to_features()).collect();
+        let raw = Array2::from_shape_fn((rows.len(), FEATURES), |(i, j)| rows[i][j]);
+        let mean = raw.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(FEATURES));
+        let scale = raw.std_axis(Axis(0), 0.0).mapv(|s| if s > 1e-9 { s } else { 1.0 });
+        let x = (&raw - &mean) / &scale;
+        let model = KMeans::params_with_rng(CLUSTERS, Xoshiro256Plus::seed_from_u64(0x7a11))
+            .n_runs(3)
+            .max_n_iterations(50)
+            .tolerance(1e-4)
+            .fit(&DatasetBase::from(x.clone()))
+            .map_err(|e| ClusterError::KMeans(e.to_string()))?;
+        let centroids = model.centroids().clone();
+        let mut fitted = Self { mean, scale, centroids, tail_start: 0.0, tail_share: 1.0 - TAIL_START, tail_mean_excess: 1.0 };
+        let mut distances: Vec<f64> = x.rows().into_iter().map(|r| fitted.distance_std(r)).collect();
+        distances.sort_by(f64::total_cmp);
+        fitted.calibrate(&distances);
+        Ok(fitted)
+    }
+
+    fn calibrate(&mut self, sorted: &[f64]) {
+        let at = ((sorted.len() - 1) as f64 * TAIL_START) as usize;
+        self.tail_start = sorted[at];
+        let excess: Vec<f64> = sorted[at..].iter().map(|d| d - self.tail_start).collect();
+        self.tail_mean_excess = (excess.iter().sum::<f64>() / excess.len() as f64).max(1e-3);
+        self.tail_share = (sorted.len() - at) as f64 / sorted.len() as f64;
+    }
+
+    /// Euclidean distance to the nearest centroid.
+    fn distance_std(&self, row: ArrayView1<f64>) -> f64 {
+        self.centroids
+            .rows()
+            .into_iter()
+            .map(|c| row.iter().zip(c.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>())
+            .fold(f64::INFINITY, f64::min)
+            .sqrt()
+    }
+
+    /// Distance of a window to its nearest cluster, in standardised units.
+    pub fn distance(&self, b: &Behaviour) -> f64 {
+        let row = (Array1::from(b.to_features().to_vec()) - &self.mean) / &self.scale;
+        self.distance_std(row.view())
+    }
+
+    /// Tail probability of a window's distance under the history's distances.
+    pub fn tail_probability(&self, b: &Behaviour) -> f64 {
+        let d = self.distance(b);
+        if d <= self.tail_start {
+            return 1.0;
+        }
+        (self.tail_share * (-(d - self.tail_start) / self.tail_mean_excess).exp()).max(crate::baseline::tail::MIN_P)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn routine(i: usize) -> Behaviour {
+        Behaviour {
+            calls: 20.0 + (i % 7) as f64,
+            writes: (i % 3) as f64,
+            apis: 3.0 + (i % 2) as f64,
+            errors: f64::from(u8::from(i % 50 == 0)),
+            ..Behaviour::default()
+        }
+    }
+
+    #[test]
+    fn ordinary_windows_are_close_and_a_backdoor_burst_is_far() {
+        let history: Vec<Behaviour> = (0..2_000).map(routine).collect();
+        let model = BehaviourModel::fit(&history).unwrap();
+        assert!(model.tail_probability(&routine(5)) > 1e-3);
+        let burst = Behaviour {
+            calls: 40.0, writes: 35.0, iam_writes: 35.0, errors: 0.0, apis: 5.0,
+            new_agent: true, new_ip: true, new_apis: 5.0,
+        };
+        assert!(model.tail_probability(&burst) < 1e-7, "{}", model.tail_probability(&burst));
+    }
+
+    #[test]
+    fn too_little_history_is_refused() {
+        assert!(matches!(BehaviourModel::fit(&[Behaviour::default(); 10]), Err(ClusterError::TooFew(10))));
+    }
+}
