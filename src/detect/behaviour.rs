@@ -5,8 +5,8 @@
 //! [`crate::baseline::cluster`] is fitted on the windows before the judged period; a
 //! judged window whose calibrated tail probability is below `alpha`, and which has enough
 //! writes or errors to matter, becomes a burst. Each burst is reported as an episode on
-//! every write or error series the principal drove in it, so the output stays standard
-//! AWS Insight records.
+//! every write or error series the principal pushed above its time-of-day rate (twice
+//! it, and three calls more), so the output stays standard AWS Insight records.
 
 use super::episode::{Detector, Episode};
 use super::{DetectParams, Timeline};
@@ -63,18 +63,23 @@ pub fn detect(agg: &Aggregates, table: &CountsTable, attributions: &AttributionT
         for (start, end, s, series) in bursts {
             out.extend(series.into_iter().filter(|(_, n)| *n >= MIN_SERIES_CALLS).filter_map(|(series, _)| {
                 episode(table, attributions, p.family, series, start, end, s)
+                    .filter(|e| e.observed >= params.min_ratio * e.expected + f64::from(MIN_SERIES_CALLS))
             }));
         }
     }
     out
 }
 
-/// The episode of one series in a burst: from the principal's first to last call on it.
+/// The episode of one series in a burst: from the principal's first to last call on it,
+/// with the calls expected at that time of day (the same hour on the last seven days).
 fn episode(table: &CountsTable, attributions: &AttributionTable, family: Sym, series: SeriesId, from: Minute, to: Minute, s: f64) -> Option<Episode> {
     let calls = attributions.family_minutes(series, family, from, to);
     let (start, end) = (calls.first()?.0, calls.last()?.0 + 1);
-    let week = 7 * crate::time::MINUTES_PER_DAY;
-    let rate = table.window_sum(series, start - week, start) as f64 / week as f64;
+    let same_hour: u64 = (1..=7)
+        .map(|k| start - k * crate::time::MINUTES_PER_DAY)
+        .map(|t| table.window_sum(series, t - 30, t + 30))
+        .sum();
+    let rate = same_hour as f64 / (7.0 * 60.0);
     Some(Episode {
         series,
         start,

@@ -4,18 +4,18 @@
 //! weekday at no fixed time, makes a series whose hour-of-day mean is near zero and whose
 //! bursts are improbable under it, yet it is that role's daily routine. An episode is
 //! routine when the principal (per role, not per STS session) that made most of its calls
-//! made bursts at least half as large on this API on its busier recent days of the same
-//! type, and the other principals' calls are not anomalous by themselves. Stolen credentials still
+//! made bursts at least half as large on this API on its busier recent days (weekend days
+//! count too: automation runs on them), and the other principals' calls are not anomalous by themselves. Stolen credentials still
 //! fire when they do more than that principal's routine.
 
 use super::episode::Episode;
 use super::DetectParams;
 use crate::frame::{Attribute, AttributionTable, AttributionValue};
 use crate::intern::Sym;
-use crate::time::{day_start, is_weekend, Minute, MINUTES_PER_DAY};
+use crate::time::{day_start, Minute, MINUTES_PER_DAY};
 use std::collections::HashMap;
 
-/// How many earlier days of the same type are looked at.
+/// How many earlier days are looked at.
 const ROUTINE_DAYS: usize = 14;
 /// An episode is judged over at least this many minutes.
 const MIN_SPAN: Minute = 15;
@@ -52,11 +52,9 @@ pub fn is_routine(attributions: &AttributionTable, e: &Episode, params: &DetectP
 /// the series.
 fn usual_peak(attributions: &AttributionTable, e: &Episode, family: Sym, span: Minute, history_start: Minute) -> f64 {
     let today = day_start(e.start);
-    let weekend = is_weekend(e.start);
-    let mut peaks: Vec<u64> = (1..=2 * ROUTINE_DAYS as Minute)
+    let mut peaks: Vec<u64> = (1..=ROUTINE_DAYS as Minute)
         .map(|k| today - k * MINUTES_PER_DAY)
-        .filter(|&d| d >= history_start && is_weekend(d) == weekend)
-        .take(ROUTINE_DAYS)
+        .filter(|&d| d >= history_start)
         .map(|d| busiest_window(&attributions.family_minutes(e.series, family, d, d + MINUTES_PER_DAY), span))
         .collect();
     if peaks.is_empty() {
