@@ -12,6 +12,8 @@ pub enum Detector {
     IamBurst,
     /// A principal's five minutes far from every k-means cluster of the history.
     Behaviour,
+    /// A steady series gone silent: activity far below its baseline.
+    Drop,
     /// Three sigma over the last seven days: the benchmark's point of comparison.
     Naive,
 }
@@ -22,6 +24,7 @@ impl Detector {
             Self::Rate => "seasonal-negative-binomial",
             Self::IamBurst => "iam-burst",
             Self::Behaviour => "principal-kmeans",
+            Self::Drop => "seasonal-negative-binomial-drop",
             Self::Naive => "naive-3-sigma",
         }
     }
@@ -49,16 +52,22 @@ impl Episode {
     pub fn minutes(&self) -> Minute {
         self.end - self.start
     }
+
+    /// True for activity below the baseline, false for activity above it.
+    pub fn is_drop(&self) -> bool {
+        self.detector == Detector::Drop
+    }
 }
 
-/// Unions episodes of the same series that overlap or touch, keeping the strongest
-/// evidence; the result is sorted by (series, start) and has no overlaps.
+/// Unions episodes of the same series and direction (rise or drop) that overlap or
+/// touch, keeping the strongest evidence; the result is sorted by (series, direction,
+/// start) and episodes of one direction never overlap.
 pub fn merge(mut episodes: Vec<Episode>) -> Vec<Episode> {
-    episodes.sort_by(|a, b| (a.series, a.start, a.end).cmp(&(b.series, b.start, b.end)));
+    episodes.sort_by(|a, b| (a.series, a.is_drop(), a.start, a.end).cmp(&(b.series, b.is_drop(), b.start, b.end)));
     let mut out: Vec<Episode> = Vec::with_capacity(episodes.len());
     for e in episodes {
         match out.last_mut() {
-            Some(last) if last.series == e.series && e.start <= last.end => absorb(last, e),
+            Some(last) if last.series == e.series && last.is_drop() == e.is_drop() && e.start <= last.end => absorb(last, e),
             _ => out.push(e),
         }
     }

@@ -153,7 +153,7 @@ mod tests {
     const DAY: Minute = MINUTES_PER_DAY;
 
     fn timeline() -> Timeline {
-        Timeline { origin: 0, days: 10, judge_from: 7 * DAY, judge_to: 10 * DAY }
+        Timeline { origin: 0, days: 10, judge_from: 7 * DAY, judge_to: 10 * DAY, data_end: 10 * DAY }
     }
 
     fn writes(spec: &[(Minute, SeriesId)]) -> Vec<IamWrite> {

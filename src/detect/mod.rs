@@ -1,7 +1,7 @@
 //! Detection: scores under the baselines become anomalous episodes (Start..End).
 //!
 //! One file per detector: [`rate`] judges every series minute by minute against its
-//! seasonal baseline; [`iam_burst`] judges each principal's IAM writes as a whole, so a
+//! seasonal baseline, and [`drop`] finds steady series gone silent under the same baseline; [`iam_burst`] judges each principal's IAM writes as a whole, so a
 //! burst spread thinly over many IAM APIs is still caught; [`behaviour`] flags a
 //! principal's five minutes that are far from every cluster of the history's windows. Both produce [`Episode`]s for
 //! series; [`episode::merge`] unions overlapping ones so that one attack on one API is
@@ -9,6 +9,7 @@
 //! Detectors never format output: that is [`crate::insight`]'s job.
 
 pub mod behaviour;
+pub mod drop;
 pub mod episode;
 pub mod iam_burst;
 pub mod naive;
@@ -122,6 +123,9 @@ pub struct Timeline {
     pub judge_from: Minute,
     /// End (exclusive) of the judged minutes.
     pub judge_to: Minute,
+    /// End (exclusive) of the last minute with any record: silence near it may be
+    /// delivery lag, not a drop.
+    pub data_end: Minute,
 }
 
 impl Timeline {
@@ -132,7 +136,7 @@ impl Timeline {
         let judge_from = params.since.map_or(warm, |s| s.max(warm));
         let end = origin + days as Minute * MINUTES_PER_DAY;
         let judge_to = params.until.map_or(end, |u| u.min(end));
-        Self { origin, days, judge_from, judge_to }
+        Self { origin, days, judge_from, judge_to, data_end: last + 1 }
     }
 
     pub fn minutes(&self) -> usize {

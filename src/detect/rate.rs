@@ -9,7 +9,7 @@
 //! change-point estimate of where the anomaly starts and ends.
 
 use super::episode::{Detector, Episode};
-use super::{routine, DetectParams, Timeline};
+use super::{drop, routine, DetectParams, Timeline};
 use crate::aggregate::SeriesId;
 use crate::baseline::tail::{score, upper_tail};
 use crate::baseline::{DayBaseline, SeriesProfile};
@@ -37,7 +37,7 @@ struct Flag {
 }
 
 /// Finds the episodes of one series over the judged days, leaving out those that are a
-/// principal's routine (see [`super::routine`]).
+/// principal's routine (see [`super::routine`]), and its drops (see [`super::drop`]).
 pub fn detect_series(
     table: &CountsTable,
     attributions: &AttributionTable,
@@ -55,17 +55,21 @@ pub fn detect_series(
     let origin_day = timeline.origin / MINUTES_PER_DAY;
     let profile = SeriesProfile::new(origin_day, counts, &params.baseline);
     let mut episodes = Vec::new();
+    let mut drops = Vec::new();
     for day in judged {
-        let today = &profile.counts[day * DAY..(day + 1) * DAY];
-        if today.iter().all(|&c| c == 0) {
+        // A day with no call can still hold a drop if the day before had calls.
+        let quiet = |d: usize| profile.counts[d * DAY..(d + 1) * DAY].iter().all(|&c| c == 0);
+        if quiet(day) && (day == 0 || quiet(day - 1)) {
             continue;
         }
         let baseline = profile.fit_day(day, &params.baseline);
         let view = DayView::new(&profile.counts, day, &baseline);
         let flags = view.flags(timeline, params);
         episodes.extend(view.episodes(&flags, s, timeline));
+        drops.extend(drop::detect_day(&profile.counts, day, &baseline, s, timeline, params));
     }
     episodes.retain(|e| !routine::is_routine(attributions, e, params, timeline.origin));
+    episodes.extend(drops);
     episodes
 }
 

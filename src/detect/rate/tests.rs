@@ -8,7 +8,7 @@ const ORIGIN: Minute = 20_458 * MINUTES_PER_DAY; // 2026-01-05, a Monday
 const DAYS: usize = 10;
 
 fn timeline() -> Timeline {
-    Timeline { origin: ORIGIN, days: DAYS, judge_from: ORIGIN + 7 * MINUTES_PER_DAY, judge_to: ORIGIN + DAYS as Minute * MINUTES_PER_DAY }
+    Timeline { origin: ORIGIN, days: DAYS, judge_from: ORIGIN + 7 * MINUTES_PER_DAY, judge_to: ORIGIN + DAYS as Minute * MINUTES_PER_DAY, data_end: ORIGIN + DAYS as Minute * MINUTES_PER_DAY }
 }
 
 /// Dense counts from a per-minute rate, Poisson noise with a fixed seed, plus extras.
