@@ -4,7 +4,7 @@
 //! step maps every file-local symbol to a global one once per distinct string, the way
 //! tantivy maps per segment and merges once.
 
-use std::collections::HashMap;
+use crate::hash::FastMap;
 
 /// A compact handle for an interned string.
 pub type Sym = u32;
@@ -12,7 +12,7 @@ pub type Sym = u32;
 /// Strings stored once, addressed by [`Sym`].
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
-    map: HashMap<Box<str>, Sym>,
+    map: FastMap<Box<str>, Sym>,
     strings: Vec<Box<str>>,
 }
 

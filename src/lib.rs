@@ -14,6 +14,7 @@ pub mod detect;
 pub mod engine;
 pub mod evaluate;
 pub mod frame;
+pub mod hash;
 pub mod ingest;
 pub mod insight;
 pub mod intern;

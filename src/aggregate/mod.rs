@@ -17,7 +17,7 @@ pub use series::{InsightType, SeriesKey};
 use crate::ingest::{Category, Event, FileBatch, FileReport};
 use crate::intern::{Interner, Sym};
 use crate::time::Minute;
-use std::collections::{HashMap, HashSet};
+use crate::hash::{FastMap, FastSet};
 
 /// Index of a series in [`Aggregates::series`].
 pub type SeriesId = u32;
@@ -63,18 +63,18 @@ pub struct IamWrite {
 pub struct Aggregates {
     pub strings: Interner,
     pub series: Vec<SeriesKey>,
-    series_index: HashMap<SeriesKey, SeriesId>,
-    pub counts: HashMap<(SeriesId, Minute), u32>,
-    pub attributions: HashMap<AttributionKey, u32>,
+    series_index: FastMap<SeriesKey, SeriesId>,
+    pub counts: FastMap<(SeriesId, Minute), u32>,
+    pub attributions: FastMap<AttributionKey, u32>,
     /// IAM write calls per (account, principal family), in arrival order.
-    pub iam_writes: HashMap<(Sym, Sym), Vec<IamWrite>>,
+    pub iam_writes: FastMap<(Sym, Sym), Vec<IamWrite>>,
     /// What each (account, principal family) did per behaviour window.
-    pub behaviour: HashMap<(Sym, Sym, Minute), WindowStats>,
+    pub behaviour: FastMap<(Sym, Sym, Minute), WindowStats>,
     pub stats: IngestStats,
     pub reports: Vec<FileReport>,
-    seen_ids: HashSet<u64>,
+    seen_ids: FastSet<u64>,
     /// Principal family of each principal symbol seen so far (memoised).
-    families: HashMap<Sym, Sym>,
+    families: FastMap<Sym, Sym>,
 }
 
 impl Aggregates {

@@ -62,7 +62,7 @@ proptest! {
     ) {
         let names = ["RunInstances", "CreateTags", "CreateSnapshot"];
         let recs: Vec<Rec> = ids.iter().map(|&(id, m, n)| rec(m, id, names[n])).collect();
-        let unique: HashSet<u64> = ids.iter().map(|&(id, _, _)| id).collect();
+        let unique: std::collections::HashSet<u64> = ids.iter().map(|&(id, _, _)| id).collect();
         let mut agg = Aggregates::new();
         for chunk in recs.chunks(recs.len().div_ceil(split)) {
             agg.absorb(batch(chunk));

@@ -1,4 +1,5 @@
-//! `trailsight bench accuracy`: the accuracy benchmark the project keeps.
+//! `trailsight bench accuracy` and `trailsight bench scale`: the benchmarks the project
+//! keeps.
 
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -17,6 +18,42 @@ pub struct BenchArgs {
 #[derive(Debug, Subcommand)]
 enum Which {
     Accuracy(AccuracyArgs),
+    Scale(ScaleArgs),
+    #[command(hide = true)]
+    Gunzip(GunzipArgs),
+}
+
+/// Simulate histories of increasing size and time, side by side, plain decompression,
+/// DuckDB's aggregation of the same files and `trailsight detect`: wall time, records per
+/// second, peak memory and the ratios.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  trailsight bench scale --sizes 0.5,2.5,10")]
+struct ScaleArgs {
+    /// History sizes in millions of records.
+    #[arg(long, value_delimiter = ',', default_value = "0.5,2.5,10")]
+    sizes: Vec<f64>,
+    /// Days per history.
+    #[arg(long, default_value_t = 14)]
+    days: u32,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Where to simulate (each history is deleted after its run unless --keep).
+    #[arg(long, default_value = "bench-out")]
+    work_dir: PathBuf,
+    /// Do not run DuckDB (it is installed with pip when missing).
+    #[arg(long)]
+    no_duckdb: bool,
+    /// Keep the simulated histories.
+    #[arg(long)]
+    keep: bool,
+}
+
+/// Decompress every file under the paths, in parallel, and count the bytes.
+#[derive(Debug, Args)]
+struct GunzipArgs {
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
 }
 
 /// Simulate fresh histories (standard and hard scenario mixes), detect, and score
@@ -52,7 +89,64 @@ struct AccuracyArgs {
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let Which::Accuracy(a) = args.which;
+    match args.which {
+        Which::Accuracy(a) => accuracy(a),
+        Which::Scale(a) => scale(a),
+        Which::Gunzip(a) => {
+            let (files, bytes) = trailsight::evaluate::scale::gunzip_all(&a.paths);
+            println!("{files} files, {bytes} bytes decompressed");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn scale(a: ScaleArgs) -> anyhow::Result<ExitCode> {
+    use trailsight::evaluate::scale::{find_duckdb_python, run_scale, ScaleConfig};
+    let python = if a.no_duckdb {
+        None
+    } else {
+        match find_duckdb_python() {
+            Ok(p) => Some(p),
+            Err(why) => {
+                eprintln!("trailsight: DuckDB skipped: {why}");
+                None
+            }
+        }
+    };
+    std::fs::create_dir_all(&a.work_dir)?;
+    let cfg = ScaleConfig {
+        sizes: a.sizes.iter().map(|m| (m * 1e6).round() as u64).collect(),
+        days: a.days,
+        seed: a.seed,
+        work_dir: a.work_dir.clone(),
+        binary: std::env::current_exe()?,
+        python,
+        keep: a.keep,
+    };
+    const MB: f64 = 1024.0 * 1024.0;
+    println!(
+        "{:>9} {:>6} {:>7} | {:>9} {:>7} | {:>9} {:>7} | {:>12} {:>7} {:>9} | {:>10} {:>11}",
+        "records", "files", "gz MB", "gunzip s", "peak MB", "duckdb s", "peak MB", "trailsight s", "peak MB", "rec/s", "ts/duckdb", "ts/gunzip"
+    );
+    run_scale(&cfg, |r| {
+        let (duck_s, duck_mb, ratio) = match &r.duckdb {
+            Ok(d) => (format!("{:.1}", d.seconds), format!("{:.0}", d.peak_bytes as f64 / MB), format!("{:.3}", r.trailsight.seconds / d.seconds)),
+            Err(why) => {
+                eprintln!("trailsight: DuckDB: {why}");
+                ("-".into(), "-".into(), "-".into())
+            }
+        };
+        println!(
+            "{:>9} {:>6} {:>7.0} | {:>9.1} {:>7.0} | {:>9} {:>7} | {:>12.1} {:>7.0} {:>9.0} | {:>10} {:>11.2}",
+            r.records, r.files, r.compressed_bytes as f64 / MB, r.gunzip.seconds, r.gunzip.peak_bytes as f64 / MB,
+            duck_s, duck_mb, r.trailsight.seconds, r.trailsight.peak_bytes as f64 / MB, r.records_per_second(),
+            ratio, r.trailsight.seconds / r.gunzip.seconds
+        );
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn accuracy(a: AccuracyArgs) -> anyhow::Result<ExitCode> {
     let mut params = DetectParams::default();
     params.sensitivity = a.sensitivity;
     let cfg = AccuracyConfig {

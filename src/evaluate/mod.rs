@@ -9,6 +9,7 @@
 //! insight on a decoy's API during the decoy is a *decoy fired*.
 
 pub mod bench;
+pub mod scale;
 
 use crate::insight::InsightRecord;
 use crate::simulate::{Anomaly, Decoy, Labels};

@@ -41,7 +41,7 @@ pub enum AttributionValue {
 }
 
 impl AttributionTable {
-    pub fn new(cells: HashMap<AttributionKey, u32>, n_series: usize) -> Self {
+    pub fn new<S>(cells: HashMap<AttributionKey, u32, S>, n_series: usize) -> Self {
         let mut cells: Vec<(AttributionKey, u32)> = cells.into_iter().collect();
         cells.sort_unstable_by_key(|(k, _)| *k);
         let mut offsets = vec![0usize; n_series + 1];

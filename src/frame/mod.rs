@@ -39,7 +39,7 @@ pub struct CountsTable {
 
 impl CountsTable {
     /// Builds the table from the aggregated counts of `n_series` series.
-    pub fn new(counts: &std::collections::HashMap<(SeriesId, Minute), u32>, n_series: usize) -> PolarsResult<Self> {
+    pub fn new<S>(counts: &std::collections::HashMap<(SeriesId, Minute), u32, S>, n_series: usize) -> PolarsResult<Self> {
         let mut series = Vec::with_capacity(counts.len());
         let mut minutes = Vec::with_capacity(counts.len());
         let mut values = Vec::with_capacity(counts.len());

@@ -59,6 +59,12 @@ pub fn read_file(file: &InputFile) -> FileBatch {
     FileBatch { strings, events, report }
 }
 
+/// Bytes of text in one input file after decompression, or 0 when it cannot be read:
+/// the floor any reader of the file pays, measured by the scale benchmark.
+pub fn decompressed_len(file: &InputFile) -> u64 {
+    load(file).map_or(0, |bytes| decode::decompress(bytes).0.len() as u64)
+}
+
 fn load(file: &InputFile) -> std::io::Result<Vec<u8>> {
     match file {
         InputFile::Stdin => {

@@ -1,26 +1,31 @@
 //! Finding the records inside a file's text, one raw JSON value at a time.
 //!
 //! Accepted shapes: a delivery file `{"Records":[...]}`, a bare array of records, and a
-//! stream of records (one per line, or just separated by white space). Records are cut
-//! out as borrowed [`RawValue`]s before being typed, so one bad record never hides the
-//! next, and a file cut off mid-way still yields every record before the cut.
+//! stream of records (one per line, or just separated by white space). Each record is
+//! cut out of the text by matching its brackets outside strings, a scan far cheaper than
+//! a parse, and then typed once (see [`super::record::to_event`]): one bad record never
+//! hides the next, and a file cut off mid-way still yields every record before the cut.
+//! Values that are not objects or arrays are cut out by serde_json.
 
 use super::report::FileProblem;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+/// One top-level value's JSON text.
+pub type Slice<'a> = &'a [u8];
+
 /// Calls `on_record` for each top-level record of `text`, in file order. Returns the
 /// problem that stopped parsing early, if any; records before it were all delivered.
 pub fn for_each_record<'a>(
     text: &'a [u8],
-    mut on_record: impl FnMut(&'a RawValue),
+    mut on_record: impl FnMut(Slice<'a>),
 ) -> Result<(), FileProblem> {
     let start = skip_bom_and_ws(text, 0);
     if start == text.len() {
         return Err(FileProblem::Empty);
     }
     let mut seen = 0usize;
-    let mut emit = |v: &'a RawValue| {
+    let mut emit = |v: Slice<'a>| {
         seen += 1;
         on_record(v)
     };
@@ -79,7 +84,7 @@ fn records_array_start(text: &[u8], at: usize) -> Option<usize> {
 fn for_each_element<'a>(
     text: &'a [u8],
     mut at: usize,
-    emit: &mut impl FnMut(&'a RawValue),
+    emit: &mut impl FnMut(Slice<'a>),
 ) -> Result<usize, Stop> {
     loop {
         at = skip_ws(text, at);
@@ -101,7 +106,7 @@ fn for_each_element<'a>(
 fn for_each_top_level<'a>(
     text: &'a [u8],
     mut at: usize,
-    emit: &mut impl FnMut(&'a RawValue),
+    emit: &mut impl FnMut(Slice<'a>),
 ) -> Result<(), Stop> {
     loop {
         at = skip_ws(text, at);
@@ -122,27 +127,68 @@ fn for_each_top_level<'a>(
 }
 
 /// The records of an object that has a `Records` array somewhere among its keys.
-fn wrapped_records(value: &RawValue) -> Option<Vec<&RawValue>> {
+fn wrapped_records(value: Slice<'_>) -> Option<Vec<Slice<'_>>> {
     #[derive(Deserialize)]
     struct Wrapper<'a> {
         #[serde(borrow, rename = "Records")]
         records: Option<Vec<&'a RawValue>>,
     }
-    let text = value.get();
-    if !text.starts_with('{') || !text.contains("\"Records\"") {
+    if !value.starts_with(b"{") || memchr::memmem::find(value, b"\"Records\"").is_none() {
         return None;
     }
-    serde_json::from_str::<Wrapper>(text).ok()?.records
+    let records = serde_json::from_slice::<Wrapper>(value).ok()?.records?;
+    Some(records.into_iter().map(|r| r.get().as_bytes()).collect())
 }
 
-/// Parses one JSON value at the start of `text`, returning it and its length in bytes.
-fn next_value(text: &[u8]) -> Result<(&RawValue, usize), Stop> {
+/// Cuts one JSON value from the start of `text`, returning it and its length in bytes.
+/// Objects and arrays are cut by bracket matching; anything else is parsed.
+fn next_value(text: &[u8]) -> Result<(Slice<'_>, usize), Stop> {
+    if matches!(text.first(), Some(b'{' | b'[')) {
+        let len = balanced_len(text).ok_or(Stop::Truncated)?;
+        return Ok((&text[..len], len));
+    }
     let mut stream = serde_json::Deserializer::from_slice(text).into_iter::<&RawValue>();
     match stream.next() {
-        Some(Ok(value)) => Ok((value, stream.byte_offset())),
+        Some(Ok(value)) => Ok((value.get().as_bytes(), stream.byte_offset())),
         Some(Err(e)) => Err(Stop::from_json(e)),
         None => Err(Stop::Truncated),
     }
+}
+
+/// Length of the object or array that opens `text`: up to the bracket that closes it,
+/// skipping strings (and the escapes inside them). `None` when the text ends first.
+/// Brackets are counted, not paired: a mismatched one is caught by the typed parse.
+fn balanced_len(text: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'"' => {
+                i += 1;
+                loop {
+                    let j = i + memchr::memchr2(b'"', b'\\', &text[i..])?;
+                    if text[j] == b'"' {
+                        i = j;
+                        break;
+                    }
+                    i = j + 2;
+                    if i > text.len() {
+                        return None;
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn skip_ws(text: &[u8], mut at: usize) -> usize {
@@ -160,10 +206,11 @@ fn skip_bom_and_ws(text: &[u8], at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn collect(text: &str) -> (Vec<String>, Result<(), FileProblem>) {
         let mut out = Vec::new();
-        let result = for_each_record(text.as_bytes(), |v| out.push(v.get().to_string()));
+        let result = for_each_record(text.as_bytes(), |v| out.push(String::from_utf8_lossy(v).into_owned()));
         (out, result)
     }
 
@@ -207,9 +254,56 @@ mod tests {
     }
 
     #[test]
-    fn reports_garbage_after_good_records() {
+    fn a_bad_record_does_not_hide_the_next() {
+        // `{oops}` is cut out whole; its typed parse reports it, and `{"b":2}` is read.
         let (records, result) = collect("{\"a\":1}\n{oops}\n{\"b\":2}");
+        assert_eq!(records, vec![r#"{"a":1}"#, "{oops}", r#"{"b":2}"#]);
+        assert!(result.is_ok());
+    }
+
+    #[test]
+    fn reports_garbage_after_good_records() {
+        let (records, result) = collect("{\"a\":1}\nnonsense {\"b\":2}");
         assert_eq!(records.len(), 1);
         assert!(matches!(result, Err(FileProblem::BadJson { records_before: 1, .. })));
+    }
+
+    #[test]
+    fn brackets_and_escapes_inside_strings_do_not_end_a_record() {
+        let text = r#"{"Records":[{"a":"}]\"{[","b":{"c":[1,{"d":"\\"}]}},{"e":2}]}"#;
+        let (records, result) = collect(text);
+        assert_eq!(records, vec![r#"{"a":"}]\"{[","b":{"c":[1,{"d":"\\"}]}}"#, r#"{"e":2}"#]);
+        assert!(result.is_ok());
+        let (records, result) = collect(r#"{"Records":[{"a":"x\"#);
+        assert!(records.is_empty());
+        assert!(matches!(result, Err(FileProblem::TruncatedJson { records_before: 0 })));
+    }
+
+    proptest! {
+        /// The bracket scan agrees with serde_json on where any valid value ends.
+        #[test]
+        fn balanced_len_matches_serde(v in json_value(), tail in "[ \n,\\]\\}a-z0-9]{0,8}") {
+            let text = serde_json::to_string(&v).unwrap();
+            if text.starts_with('{') || text.starts_with('[') {
+                let joined = format!("{text}{tail}");
+                prop_assert_eq!(balanced_len(joined.as_bytes()), Some(text.len()));
+            }
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i32>().prop_map(serde_json::Value::from),
+            "[\\PC\"\\\\{}\\[\\]]{0,12}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("[a-z\"{}]{0,5}", inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
     }
 }

@@ -5,9 +5,8 @@ use super::report::RecordSkip;
 use crate::intern::{Interner, Sym};
 use crate::time::{parse_event_minute, Minute};
 use serde::{Deserialize, Deserializer};
-use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 
 /// The value used where a record has no such field, as AWS does for successful calls.
 pub const NULL_VALUE: &str = "null";
@@ -114,14 +113,17 @@ fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
     })
 }
 
-/// Types one raw record, interning its strings; says why when it cannot be used.
-pub fn to_event(raw: &RawValue, strings: &mut Interner) -> Result<Event, RecordSkip> {
-    let text = raw.get();
-    if !text.starts_with('{') {
+/// Types one record's JSON text, interning its strings; says why when it cannot be used.
+/// This is the only full parse of the record: the fields trailsight uses are read and
+/// everything else is skipped.
+pub fn to_event(text: &[u8], strings: &mut Interner) -> Result<Event, RecordSkip> {
+    if !text.starts_with(b"{") {
         return Err(RecordSkip::NotAnObject);
     }
-    let rec: RawRecord =
-        serde_json::from_str(text).map_err(|e| RecordSkip::BadField(e.to_string()))?;
+    let rec: RawRecord = serde_json::from_slice(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => RecordSkip::BadField(e.to_string()),
+        _ => RecordSkip::InvalidJson(e.to_string()),
+    })?;
     let time = rec.event_time.as_deref().ok_or(RecordSkip::MissingField("eventTime"))?;
     let minute =
         parse_event_minute(time).ok_or_else(|| RecordSkip::BadEventTime(time.to_string()))?;
@@ -182,9 +184,7 @@ fn category_of(rec: &RawRecord) -> Category {
 }
 
 fn dedup_key(account: &str, region: &str, event_id: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (account, region, event_id).hash(&mut h);
-    h.finish()
+    crate::hash::stable_hash(&(account, region, event_id))
 }
 
 /// Read-only by name, for the oldest records that lack `readOnly` (AWS's own rule of
@@ -206,8 +206,7 @@ mod tests {
     use super::*;
 
     fn event(json: &str) -> Result<Event, RecordSkip> {
-        let raw: Box<RawValue> = serde_json::from_str(json).unwrap();
-        to_event(&raw, &mut Interner::new())
+        to_event(json.as_bytes(), &mut Interner::new())
     }
 
     const GOOD: &str = r#"{"eventVersion":"1.08","eventTime":"2023-07-10T12:11:15Z",
@@ -236,6 +235,7 @@ mod tests {
             Err(RecordSkip::BadEventTime("2026-13-45T99:00:00Z".into()))
         );
         assert!(matches!(event(&GOOD.replace("\"terraform\"", "7")), Err(RecordSkip::BadField(_))));
+        assert!(matches!(event("{oops}"), Err(RecordSkip::InvalidJson(_))));
     }
 
     #[test]

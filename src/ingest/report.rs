@@ -10,6 +10,8 @@ pub enum RecordSkip {
     MissingField(&'static str),
     BadEventTime(String),
     BadField(String),
+    /// The record's text is not valid JSON (the records around it are still read).
+    InvalidJson(String),
 }
 
 impl RecordSkip {
@@ -20,12 +22,13 @@ impl RecordSkip {
             Self::MissingField(f) => format!("missing {f}"),
             Self::BadEventTime(_) => "bad eventTime".to_string(),
             Self::BadField(_) => "bad field".to_string(),
+            Self::InvalidJson(_) => "not valid JSON".to_string(),
         }
     }
 
     fn example(&self) -> Option<&str> {
         match self {
-            Self::BadEventTime(v) | Self::BadField(v) => Some(v),
+            Self::BadEventTime(v) | Self::BadField(v) | Self::InvalidJson(v) => Some(v),
             _ => None,
         }
     }

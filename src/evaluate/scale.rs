@@ -1,0 +1,290 @@
+//! The scale benchmark: trailsight against plain decompression and DuckDB, side by side.
+//!
+//! For each size it simulates a history in the S3 layout, then runs three child
+//! processes over the same files and measures each one's wall time and peak resident
+//! memory (from `wait4`'s resource usage, so each number is that process alone):
+//!
+//! - **gunzip**: `trailsight bench gunzip`, every file decompressed in parallel with the
+//!   same decoder `detect` uses, bytes counted and thrown away: the floor any reader of
+//!   these files pays;
+//! - **duckdb**: DuckDB's `read_json` over the same files, building the per-minute
+//!   per-API counts (what a user would do instead), through its Python package, which
+//!   the benchmark installs with pip when it is missing, and skips with a message when
+//!   it cannot;
+//! - **trailsight**: `trailsight detect`, the whole job: ingest, baselines, models and
+//!   Insight records.
+
+use crate::simulate::{simulate, AnomalyMix, SimConfig, SimError};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// Records per unit of simulator scale over 14 days, 2 accounts and 2 regions.
+const RECORDS_PER_SCALE_14D: f64 = 1.24e6;
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct ScaleConfig {
+    /// History sizes, in records.
+    pub sizes: Vec<u64>,
+    pub days: u32,
+    pub seed: u64,
+    pub work_dir: PathBuf,
+    /// The trailsight binary to run (normally the running one).
+    pub binary: PathBuf,
+    /// Python interpreter for DuckDB, or `None` to skip it.
+    pub python: Option<PathBuf>,
+    /// Keep the simulated histories (they are large).
+    pub keep: bool,
+}
+
+/// One child process measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measured {
+    pub seconds: f64,
+    /// Peak resident set, bytes.
+    pub peak_bytes: u64,
+}
+
+/// The measurements of one size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleRun {
+    pub records: u64,
+    pub files: usize,
+    pub compressed_bytes: u64,
+    pub gunzip: Measured,
+    pub duckdb: Result<Measured, String>,
+    pub trailsight: Measured,
+}
+
+impl ScaleRun {
+    pub fn records_per_second(&self) -> f64 {
+        self.records as f64 / self.trailsight.seconds.max(1e-9)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScaleError {
+    #[error(transparent)]
+    Simulate(#[from] SimError),
+    #[error("cannot run {what}: {source}")]
+    Spawn {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{what} failed ({status}): {stderr}")]
+    Failed { what: String, status: String, stderr: String },
+    #[error("cannot prepare {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The simulator scale that gives about `records` records.
+pub fn scale_for(records: u64, days: u32) -> f64 {
+    records as f64 / (RECORDS_PER_SCALE_14D * f64::from(days) / 14.0)
+}
+
+/// Runs the benchmark for every size, calling `on_run` as each finishes.
+pub fn run_scale(cfg: &ScaleConfig, mut on_run: impl FnMut(&ScaleRun)) -> Result<Vec<ScaleRun>, ScaleError> {
+    let mut runs = Vec::new();
+    for &size in &cfg.sizes {
+        let dir = cfg.work_dir.join(format!("history-{size}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let sim = SimConfig {
+            out: dir.clone(),
+            days: cfg.days,
+            seed: cfg.seed,
+            scale: scale_for(size, cfg.days),
+            malformed: false,
+            anomalies: AnomalyMix::default(),
+            ..SimConfig::default()
+        };
+        let summary = simulate(&sim)?;
+        let (files, compressed_bytes) = gz_files(&dir);
+        let gunzip = measure("gunzip", Command::new(&cfg.binary).args(["bench", "gunzip"]).arg(&dir))?;
+        let duckdb = match &cfg.python {
+            Some(python) => {
+                let out = cfg.work_dir.join("duckdb-counts.parquet");
+                let r = measure("duckdb", Command::new(python).arg("-c").arg(DUCKDB_SCRIPT).arg(&dir).arg(&out))
+                    .map_err(|e| e.to_string());
+                let _ = std::fs::remove_file(out);
+                r
+            }
+            None => Err("skipped: no Python with duckdb".to_string()),
+        };
+        let insights = cfg.work_dir.join("insights.ndjson");
+        let trailsight = measure(
+            "trailsight detect",
+            Command::new(&cfg.binary).args(["detect", "--format", "ndjson", "--out"]).arg(&insights).arg(&dir),
+        )?;
+        let _ = std::fs::remove_file(insights);
+        let run = ScaleRun { records: summary.records, files, compressed_bytes, gunzip, duckdb, trailsight };
+        on_run(&run);
+        runs.push(run);
+        if !cfg.keep {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    Ok(runs)
+}
+
+/// DuckDB's equivalent of trailsight's aggregation: write management calls and errors
+/// per minute, account, region, API and error code, from the delivery files, into
+/// Parquet. The record columns are declared, as a user who knows CloudTrail would, so
+/// DuckDB need not infer a schema from 3 GB of JSON.
+pub const DUCKDB_SCRIPT: &str = r#"
+import sys, duckdb
+src, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute("SET threads = 2")
+con.execute(f"""
+COPY (
+  WITH r AS (
+    SELECT unnest(Records) AS e
+    FROM read_json('{src}/**/*.json.gz',
+      format = 'auto', compression = 'gzip',
+      columns = {{Records: 'STRUCT(eventID VARCHAR, eventTime VARCHAR, eventSource VARCHAR, eventName VARCHAR, awsRegion VARCHAR, recipientAccountId VARCHAR, errorCode VARCHAR, readOnly BOOLEAN, eventCategory VARCHAR, managementEvent BOOLEAN)[]'}})
+  )
+  SELECT date_trunc('minute', CAST(e.eventTime AS TIMESTAMP)) AS minute,
+         e.recipientAccountId AS recipient_account_id, e.awsRegion AS aws_region,
+         e.eventSource AS event_source, e.eventName AS event_name,
+         e.errorCode AS error_code, NOT coalesce(e.readOnly, false) AS write,
+         count(*) AS count
+  FROM r
+  WHERE coalesce(e.eventCategory, 'Management') = 'Management'
+    AND (NOT coalesce(e.readOnly, false) OR e.errorCode IS NOT NULL)
+  GROUP BY ALL
+) TO '{out}' (FORMAT parquet)
+""")
+"#;
+
+/// Finds a Python that can import duckdb, installing the package with pip when needed.
+pub fn find_duckdb_python() -> Result<PathBuf, String> {
+    let python = PathBuf::from("python3");
+    let has = |p: &Path| {
+        Command::new(p)
+            .args(["-c", "import duckdb"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if has(&python) {
+        return Ok(python);
+    }
+    let installed = Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "duckdb"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match installed {
+        Ok(s) if s.success() && has(&python) => Ok(python),
+        Ok(_) => Err("`python3 -m pip install duckdb` failed".into()),
+        Err(e) => Err(format!("python3 not found ({e})")),
+    }
+}
+
+fn gz_files(dir: &Path) -> (usize, u64) {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "gz"))
+        .fold((0, 0), |(n, b), e| (n + 1, b + e.metadata().map_or(0, |m| m.len())))
+}
+
+/// Runs a child to completion, timing it and reading its peak memory.
+fn measure(what: &str, cmd: &mut Command) -> Result<Measured, ScaleError> {
+    let started = Instant::now();
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| ScaleError::Spawn { what: what.to_string(), source })?;
+    let (status, peak_bytes, stderr) = wait_with_peak(child).map_err(|source| ScaleError::Spawn { what: what.to_string(), source })?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !status.success() {
+        let stderr = String::from_utf8_lossy(&stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+        return Err(ScaleError::Failed {
+            what: what.to_string(),
+            status: status.to_string(),
+            stderr: tail.into_iter().rev().collect::<Vec<_>>().join(" | "),
+        });
+    }
+    Ok(Measured { seconds, peak_bytes })
+}
+
+/// Waits for the child and returns its exit status, peak resident set and standard
+/// error. The stderr pipe is drained on a thread so a chatty child never blocks.
+#[cfg(unix)]
+fn wait_with_peak(mut child: std::process::Child) -> std::io::Result<(std::process::ExitStatus, u64, Vec<u8>)> {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut pipe = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(p) = pipe.as_mut() {
+            let _ = p.read_to_end(&mut buf);
+        }
+        buf
+    });
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct, and wait4 only
+    // writes into the two pointers we pass, which live for the whole call.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = loop {
+        // SAFETY: see above; pid is our own un-reaped child.
+        let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if rc == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        break rc;
+    };
+    if rc == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let stderr = reader.join().unwrap_or_default();
+    // ru_maxrss is in kilobytes on Linux.
+    let peak = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
+    Ok((std::process::ExitStatus::from_raw(status), peak, stderr))
+}
+
+#[cfg(not(unix))]
+fn wait_with_peak(child: std::process::Child) -> std::io::Result<(std::process::ExitStatus, u64, Vec<u8>)> {
+    let out = child.wait_with_output()?;
+    Ok((out.status, 0, out.stderr))
+}
+
+/// Decompresses every file under `paths` in parallel and returns (files, bytes out).
+pub fn gunzip_all(paths: &[PathBuf]) -> (usize, u64) {
+    use rayon::prelude::*;
+    let discovery = crate::ingest::discover(paths);
+    let bytes = discovery.files.par_iter().map(crate::ingest::decompressed_len).sum();
+    (discovery.files.len(), bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_follows_records_and_days() {
+        assert!((scale_for(1_240_000, 14) - 1.0).abs() < 1e-9);
+        assert!((scale_for(1_240_000, 28) - 0.5).abs() < 1e-9);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn measures_a_child_and_its_memory() {
+        let m = measure("sh", Command::new("sh").args(["-c", "head -c 50000000 /dev/zero | tail -c 1 >/dev/null"])).unwrap();
+        assert!(m.seconds > 0.0);
+        assert!(m.peak_bytes > 0);
+        let e = measure("false", &mut Command::new("false")).unwrap_err();
+        assert!(matches!(e, ScaleError::Failed { .. }), "{e}");
+    }
+}
