@@ -24,6 +24,8 @@ pub enum EngineError {
     NothingRead(String),
     #[error("building the counts frame failed: {0}")]
     Frame(#[from] polars::error::PolarsError),
+    #[error("writing the counts table failed: {0}")]
+    Counts(#[source] polars::error::PolarsError),
     #[error("writing insights failed: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -72,7 +74,11 @@ pub struct Outputs<'a> {
     pub insights: Box<dyn Sink + 'a>,
     /// One JSON explanation per line and insight, if wanted.
     pub explanations: Option<Box<dyn Write + 'a>>,
+    /// The aggregated counts as a Parquet counts table (see [`crate::ingest::counts`]),
+    /// if wanted.
+    pub counts: Option<Box<dyn Write + 'a>>,
 }
+
 
 /// Runs detection over `paths`, writing results to `outputs`. `on_file` is called once
 /// per file merged (for progress bars); `on_files_found` once with the total.
@@ -83,7 +89,21 @@ pub fn run(
     on_files_found: &dyn Fn(usize),
     on_file: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, EngineError> {
-    let discovery = ingest::discover(paths);
+    run_admitting(paths, &|_| true, params, outputs, on_files_found, on_file)
+}
+
+/// [`run`], reading only the files `admit` accepts (`detect --verify` refuses the files
+/// that failed integrity validation).
+pub fn run_admitting(
+    paths: &[PathBuf],
+    admit: &dyn Fn(&InputFile) -> bool,
+    params: &DetectParams,
+    mut outputs: Outputs<'_>,
+    on_files_found: &dyn Fn(usize),
+    on_file: &(dyn Fn() + Sync),
+) -> Result<RunSummary, EngineError> {
+    let mut discovery = ingest::discover(paths);
+    discovery.files.retain(|f| admit(f));
     on_files_found(discovery.files.len());
     let mut summary = summary_of(&discovery);
     let mut agg = read_all(&discovery.files, on_file);
@@ -97,6 +117,9 @@ pub fn run(
     }
     let timeline = Timeline::new(first, last, params);
     summary.timeline = Some(timeline);
+    if let Some(out) = outputs.counts.as_mut() {
+        write_counts(&agg, out).map_err(EngineError::Counts)?;
+    }
     let counts = CountsTable::new(&agg.counts, agg.series.len())?;
     let families = agg.principal_families();
     let attributions =
@@ -105,6 +128,34 @@ pub fn run(
     let ctx = RenderContext { agg: &agg, counts: &counts, attributions: &attributions };
     write_insights(&ctx, episodes, outputs, &mut summary)?;
     Ok(summary)
+}
+
+/// Writes the attribution cells as a counts table, sorted so the file is the same on
+/// every run.
+fn write_counts(agg: &Aggregates, out: &mut dyn Write) -> polars::prelude::PolarsResult<()> {
+    use crate::ingest::counts::{self, Row};
+    let mut cells: Vec<_> = agg.attributions.iter().collect();
+    let s = |sym| agg.strings.resolve(sym);
+    cells.sort_by_key(|(k, _)| {
+        let series = &agg.series[k.series as usize];
+        (k.minute, s(series.account), s(series.region), s(series.source), s(series.name), series.insight_type, k.error.map(s), s(k.principal), s(k.agent))
+    });
+    let rows = cells.into_iter().map(|(k, &calls)| {
+        let series = &agg.series[k.series as usize];
+        Row {
+            minute: k.minute,
+            account: s(series.account),
+            region: s(series.region),
+            source: s(series.source),
+            name: s(series.name),
+            insight_type: series.insight_type.as_str(),
+            error: k.error.map(s),
+            principal: s(k.principal),
+            agent: s(k.agent),
+            calls,
+        }
+    });
+    counts::write(rows, out)
 }
 
 fn summary_of(d: &Discovery) -> RunSummary {
@@ -155,7 +206,7 @@ fn write_insights(
     outputs: Outputs<'_>,
     summary: &mut RunSummary,
 ) -> Result<(), EngineError> {
-    let Outputs { insights: mut sink, explanations } = outputs;
+    let Outputs { insights: mut sink, explanations, .. } = outputs;
     let mut rendered: Vec<(Episode, InsightPair)> = episodes.into_iter().map(|e| { let p = ctx.render(&e); (e, p) }).collect();
     rendered.sort_by(|(a, pa), (b, pb)| {
         (a.start, &pa.start.shared_event_id).cmp(&(b.start, &pb.start.shared_event_id))

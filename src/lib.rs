@@ -17,6 +17,7 @@ pub mod frame;
 pub mod hash;
 pub mod ingest;
 pub mod insight;
+pub mod integrity;
 pub mod intern;
 pub mod simulate;
 pub mod sink;

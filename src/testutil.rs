@@ -51,6 +51,8 @@ pub fn batch(recs: &[Rec]) -> FileBatch {
             category: r.category,
             read_only: r.read_only,
             read_only_inferred: false,
+            calls: 1,
+            feeds: None,
         })
         .collect();
     FileBatch { strings, events, report: FileReport::new("test".into()) }

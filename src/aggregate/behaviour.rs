@@ -24,17 +24,17 @@ pub struct WindowStats {
 }
 
 impl WindowStats {
-    pub fn note(&mut self, name: Sym, agent: Sym, ip: Sym) {
-        self.calls += 1;
+    pub fn note(&mut self, name: Sym, agent: Sym, ip: Sym, calls: u32) {
+        self.calls += calls;
         push_unique(&mut self.apis, name);
         push_unique(&mut self.agents, agent);
         push_unique(&mut self.ips, ip);
     }
 
-    pub fn note_series(&mut self, series: SeriesId) {
+    pub fn note_series(&mut self, series: SeriesId, calls: u32) {
         match self.series.iter_mut().find(|(s, _)| *s == series) {
-            Some((_, n)) => *n += 1,
-            None => self.series.push((series, 1)),
+            Some((_, n)) => *n += calls,
+            None => self.series.push((series, calls)),
         }
     }
 }

@@ -14,7 +14,7 @@ pub use behaviour::{WindowStats, WINDOW_MINUTES};
 pub use identity::principal_family;
 pub use series::{InsightType, SeriesKey};
 
-use crate::ingest::{Category, Event, FileBatch, FileReport};
+use crate::ingest::{Category, Event, Feeds, FileBatch, FileReport};
 use crate::intern::{Interner, Sym};
 use crate::time::Minute;
 use crate::hash::{FastMap, FastSet};
@@ -105,7 +105,8 @@ impl Aggregates {
     }
 
     fn count_event(&mut self, e: &Event) {
-        self.stats.records += 1;
+        let calls = u64::from(e.calls);
+        self.stats.records += calls;
         if let Some(key) = e.dedup_key {
             if !self.seen_ids.insert(key) {
                 self.stats.duplicates += 1;
@@ -116,35 +117,35 @@ impl Aggregates {
         if !e.is_management() {
             return;
         }
-        self.stats.management += 1;
-        self.stats.read_only_inferred += u64::from(e.read_only_inferred);
+        self.stats.management += calls;
+        self.stats.read_only_inferred += u64::from(e.read_only_inferred) * calls;
         let first = self.stats.first_minute.map_or(e.minute, |m| m.min(e.minute));
         let last = self.stats.last_minute.map_or(e.minute, |m| m.max(e.minute));
         (self.stats.first_minute, self.stats.last_minute) = (Some(first), Some(last));
         let family = self.family_of(e.principal);
         let window = e.minute.div_euclid(WINDOW_MINUTES);
-        self.behaviour.entry((e.account, family, window)).or_default().note(e.name, e.agent, e.ip);
-        if e.is_write_management() {
-            self.stats.write_management += 1;
+        self.behaviour.entry((e.account, family, window)).or_default().note(e.name, e.agent, e.ip, e.calls);
+        if e.is_write_management() && e.feeds != Some(Feeds::ErrorRate) {
+            self.stats.write_management += calls;
             let id = self.series_id(SeriesKey::call_rate(e));
             self.add(id, e);
             let is_iam = self.is_iam(e.source);
             let stats = self.behaviour.entry((e.account, family, window)).or_default();
-            stats.writes += 1;
-            stats.iam_writes += u32::from(is_iam);
-            stats.note_series(id);
+            stats.writes += e.calls;
+            stats.iam_writes += u32::from(is_iam) * e.calls;
+            stats.note_series(id, e.calls);
             if is_iam {
                 let list = self.iam_writes.entry((e.account, family)).or_default();
-                list.push(IamWrite { minute: e.minute, series: id });
+                list.extend(std::iter::repeat_n(IamWrite { minute: e.minute, series: id }, e.calls as usize));
             }
         }
-        if let Some(code) = e.error {
-            self.stats.errors += 1;
+        if let Some(code) = e.error.filter(|_| e.feeds != Some(Feeds::CallRate)) {
+            self.stats.errors += calls;
             let id = self.series_id(SeriesKey::error_rate(e, code));
             self.add(id, e);
             let stats = self.behaviour.entry((e.account, family, window)).or_default();
-            stats.errors += 1;
-            stats.note_series(id);
+            stats.errors += e.calls;
+            stats.note_series(id, e.calls);
         }
     }
 
@@ -160,7 +161,7 @@ impl Aggregates {
     }
 
     fn add(&mut self, series: SeriesId, e: &Event) {
-        *self.counts.entry((series, e.minute)).or_default() += 1;
+        *self.counts.entry((series, e.minute)).or_default() += e.calls;
         let key = AttributionKey {
             series,
             minute: e.minute,
@@ -168,7 +169,7 @@ impl Aggregates {
             agent: e.agent,
             error: e.error,
         };
-        *self.attributions.entry(key).or_default() += 1;
+        *self.attributions.entry(key).or_default() += e.calls;
     }
 
     fn series_id(&mut self, key: SeriesKey) -> SeriesId {

@@ -54,6 +54,21 @@ pub struct DetectArgs {
     /// principals), joined to the records by sharedEventID; - is standard error.
     #[arg(long, value_name = "FILE")]
     explain: Option<PathBuf>,
+    /// Also write the per-minute counts (per series, principal, user agent and error code)
+    /// as a Parquet counts table, which `detect` reads back like logs: keep it instead of
+    /// the logs, or make it with Athena or Spark (see README).
+    #[arg(long, value_name = "FILE.parquet")]
+    write_counts: Option<PathBuf>,
+    /// Validate the log files against their signed digests first (as `validate-logs`,
+    /// with --public-keys and --signatures) and refuse every file that is not proven
+    /// intact. Exit 1 if any is refused, unless --allow-unverified.
+    #[arg(long, requires = "public_keys")]
+    verify: bool,
+    /// With --verify: read unverified files anyway, with a warning for each.
+    #[arg(long, requires = "verify")]
+    allow_unverified: bool,
+    #[command(flatten)]
+    keys: super::validate::KeyArgs,
     /// Exit with status 1 when any file or record had to be skipped.
     #[arg(long)]
     strict: bool,
@@ -111,16 +126,31 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let outputs = Outputs {
         insights: open_sink(args.format(), args.out.as_deref())?,
         explanations: open_explanations(args.explain.as_deref())?,
+        counts: match &args.write_counts {
+            Some(path) => Some(Box::new(std::io::BufWriter::new(
+                std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            ))),
+            None => None,
+        },
+    };
+    let refused = match verify(&args) {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
     };
     let progress = Progress::new(args.quiet);
-    let outcome = engine::run(&args.paths, &params, outputs, &|n| progress.start(n), &|| progress.tick());
+    let admit = |f: &trailsight::ingest::InputFile| match f {
+        trailsight::ingest::InputFile::Path(p) => args.allow_unverified || !refused.contains_key(p),
+        trailsight::ingest::InputFile::Stdin => args.allow_unverified || !args.verify,
+    };
+    let outcome = engine::run_admitting(&args.paths, &admit, &params, outputs, &|n| progress.start(n), &|| progress.tick());
     progress.finish();
     match outcome {
         Ok(run) => {
             if !args.quiet {
                 summary::print(&run);
             }
-            let failed = args.strict && (run.files_with_issues().next().is_some() || !run.unreadable_paths.is_empty());
+            let failed = (args.strict && (run.files_with_issues().next().is_some() || !run.unreadable_paths.is_empty()))
+                || (!refused.is_empty() && !args.allow_unverified);
             Ok(ExitCode::from(if failed { super::EXIT_FAILURE } else { 0 }))
         }
         Err(EngineError::NothingRead(why)) => {
@@ -195,4 +225,45 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// With `--verify`, validates the inputs' digest chain and returns the log files that are
+/// not proven intact, with the reason, after reporting them. `Err` is the exit code when
+/// validation could not run at all.
+fn verify(args: &DetectArgs) -> Result<std::collections::BTreeMap<PathBuf, String>, ExitCode> {
+    let mut refused = std::collections::BTreeMap::new();
+    if !args.verify {
+        return Ok(refused);
+    }
+    let Some(opts) = args.keys.options() else {
+        return Err(ExitCode::from(2));
+    };
+    let checked = match trailsight::integrity::verify_log_files(&args.paths, &opts) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("trailsight: error: --verify: {e}");
+            return Err(ExitCode::from(e.exit_code()));
+        }
+    };
+    let discovery = trailsight::ingest::discover(&args.paths);
+    for file in &discovery.files {
+        let trailsight::ingest::InputFile::Path(path) = file else { continue };
+        if checked.verified.contains(path) {
+            continue;
+        }
+        match checked.failing.get(path) {
+            Some(status) if !status.is_failure() => eprintln!("trailsight: warning: {}: {status:?}: not yet covered by a digest; read anyway", path.display()),
+            Some(status) => {
+                refused.insert(path.clone(), format!("{status:?}"));
+            }
+            None => {
+                refused.insert(path.clone(), "not covered by any digest".to_string());
+            }
+        }
+    }
+    let verb = if args.allow_unverified { "read anyway (--allow-unverified)" } else { "refused" };
+    for (path, why) in &refused {
+        eprintln!("trailsight: {}: integrity not proven ({why}): {verb}", path.display());
+    }
+    Ok(refused)
 }

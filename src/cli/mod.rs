@@ -4,6 +4,7 @@ mod bench;
 mod detect;
 mod simulate;
 mod summary;
+mod validate;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +28,7 @@ enum Command {
     Detect(detect::DetectArgs),
     Simulate(simulate::SimulateArgs),
     Bench(bench::BenchArgs),
+    ValidateLogs(validate::ValidateArgs),
 }
 
 /// Exit code when the run could not read anything or could not write its output.
@@ -39,6 +41,7 @@ pub fn main() -> ExitCode {
         Command::Detect(args) => detect::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::ValidateLogs(args) => validate::run(args),
     };
     match result {
         Ok(code) => code,

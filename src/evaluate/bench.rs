@@ -101,7 +101,7 @@ fn score_one(dir: &Path, labels: &Labels, params: &DetectParams, seed: u64, mix:
     let inputs: Vec<PathBuf> = ["AWSLogs", "second-trail"].iter().map(|p| dir.join(p)).filter(|p| p.exists()).collect();
     let mut records: Vec<InsightRecord> = Vec::new();
     let started = Instant::now();
-    let outputs = Outputs { insights: Box::new(CollectSink::new(&mut records)), explanations: None };
+    let outputs = Outputs { insights: Box::new(CollectSink::new(&mut records)), explanations: None, counts: None };
     let summary = engine::run(&inputs, params, outputs, &|_| {}, &|| {})?;
     let detect_seconds = started.elapsed().as_secs_f64();
     let views: Vec<InsightView> =

@@ -4,7 +4,8 @@
 //! folders CloudTrail writes beside event logs (`CloudTrail-Digest/`,
 //! `CloudTrail-Insight/`, `CloudTrail-Aggregated/`) are not event logs: they are counted,
 //! not read. Inside folders only CloudTrail-like names are read (`.json.gz`, `.json`,
-//! `.jsonl`, `.ndjson`, `.gz`); a file named explicitly is always read.
+//! `.jsonl`, `.ndjson`, `.gz`, and `.parquet` counts tables); a file named explicitly is
+//! always read.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -120,7 +121,7 @@ pub fn non_event_kind(path: &Path) -> Option<NonEventKind> {
 fn is_cloudtrail_name(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let name = name.to_ascii_lowercase();
-    [".json.gz", ".json", ".jsonl", ".ndjson", ".gz", ".jsonl.gz", ".ndjson.gz"]
+    [".json.gz", ".json", ".jsonl", ".ndjson", ".gz", ".jsonl.gz", ".ndjson.gz", ".parquet"]
         .iter()
         .any(|ext| name.ends_with(ext))
 }

@@ -6,6 +6,7 @@
 //! [`FileReport`] saying what was skipped and why. Files are independent, so the caller
 //! maps them in parallel and merges the batches once (see [`crate::aggregate`]).
 
+pub mod counts;
 mod decode;
 mod discover;
 mod parse;
@@ -13,7 +14,7 @@ mod record;
 mod report;
 
 pub use discover::{discover, Discovery, InputFile, NonEventKind};
-pub use record::{infer_read_only, Category, Event, NULL_VALUE};
+pub use record::{infer_read_only, Category, Event, Feeds, NULL_VALUE};
 pub use report::{FileProblem, FileReport, RecordSkip};
 
 use crate::intern::Interner;
@@ -39,6 +40,9 @@ pub fn read_file(file: &InputFile) -> FileBatch {
         }
     };
     report.bytes_read = bytes.len() as u64;
+    if counts::is_parquet(&bytes) {
+        return counts::read(bytes, report);
+    }
     let (text, decode_problem) = decode::decompress(bytes);
     report.problems.extend(decode_problem);
     let mut strings = Interner::new();

@@ -21,6 +21,13 @@ pub enum Category {
     Other,
 }
 
+/// Which series a counts-table row feeds (see [`super::counts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feeds {
+    CallRate,
+    ErrorRate,
+}
+
 /// A record reduced to what the engine counts. Strings are symbols of the file's interner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Event {
@@ -39,6 +46,11 @@ pub struct Event {
     pub read_only: bool,
     /// `readOnly` was absent and inferred from the API name.
     pub read_only_inferred: bool,
+    /// Calls this event stands for: 1 for a record, the count of a counts-table row.
+    pub calls: u32,
+    /// For a counts-table row, the one series type it feeds; a record (`None`) feeds
+    /// every series it qualifies for.
+    pub feeds: Option<Feeds>,
 }
 
 impl Event {
@@ -154,6 +166,8 @@ pub fn to_event(text: &[u8], strings: &mut Interner) -> Result<Event, RecordSkip
         category: category_of(&rec),
         read_only,
         read_only_inferred,
+        calls: 1,
+        feeds: None,
     })
 }
 

@@ -44,6 +44,8 @@ pub enum FileProblem {
     BadJson { records_before: usize, msg: String },
     TruncatedJson { records_before: usize },
     NoRecords,
+    /// A Parquet file that is not a usable counts table (see `ingest::counts`).
+    BadCountsTable(String),
 }
 
 impl fmt::Display for FileProblem {
@@ -60,6 +62,7 @@ impl fmt::Display for FileProblem {
                 write!(f, "JSON ends early, after {records_before} records")
             }
             Self::NoRecords => f.write_str("no CloudTrail records in it"),
+            Self::BadCountsTable(e) => write!(f, "not a usable counts table ({e})"),
         }
     }
 }
