@@ -14,17 +14,13 @@ use crate::aggregate::{Aggregates, SeriesId};
 use crate::time::Minute;
 use polars::prelude::*;
 
-/// Column names of trailsight's frames.
+/// Column names of trailsight's frames: the counts table's names (one schema with the
+/// Parquet tables `detect` reads and writes), plus the series index.
 pub mod columns {
+    pub use crate::ingest::counts::columns::{
+        ACCOUNT, COUNT, ERROR_CODE, EVENT_NAME, EVENT_SOURCE, INSIGHT_TYPE, MINUTE, REGION,
+    };
     pub const SERIES: &str = "series";
-    pub const MINUTE: &str = "minute";
-    pub const COUNT: &str = "count";
-    pub const ACCOUNT: &str = "recipient_account_id";
-    pub const REGION: &str = "aws_region";
-    pub const EVENT_SOURCE: &str = "event_source";
-    pub const EVENT_NAME: &str = "event_name";
-    pub const INSIGHT_TYPE: &str = "insight_type";
-    pub const ERROR_CODE: &str = "error_code";
 }
 
 use columns::*;
