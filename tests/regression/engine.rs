@@ -1,0 +1,4 @@
+//! Regression tests: engine.
+
+#[allow(unused_imports)]
+use super::common::*;

@@ -1,0 +1,4 @@
+//! Regression tests: ingest.
+
+#[allow(unused_imports)]
+use super::common::*;
