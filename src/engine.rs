@@ -1,27 +1,30 @@
 //! The orchestrator of `trailsight detect`: a list of named steps, each delegating to its
 //! room of the pipeline.
 //!
-//! Files are read and parsed in parallel (rayon) and their batches flow through a bounded
-//! channel into one merging thread, so at most a few files' records are held at once:
-//! memory follows series x minutes, not the size of the history.
+//! Files are read and parsed in parallel and their batches flow through a bounded
+//! channel into one merging thread, which absorbs them in input-file order (a small
+//! reorder window), so at most a few files' records are held at once and the result
+//! never depends on which thread finished first: memory follows series x minutes, not
+//! the size of the history.
 
 use crate::aggregate::{Aggregates, InsightType, IngestStats};
-use crate::detect::{self, DetectParams, Episode, Timeline};
+use crate::detect::{self, DetectParams, Episode, Timeline, Timelines};
 use crate::frame::{AttributionTable, CountsTable};
 use crate::ingest::{self, Discovery, FileReport, InputFile, NonEventKind};
 use crate::insight::{InsightPair, RenderContext};
 use crate::sink::Sink;
-use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::io::Write;
-use std::sync::mpsc;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
 
 /// Why a run could not produce a result.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("nothing could be read: {0}")]
-    NothingRead(String),
+    /// Nothing usable was read; the summary says, per file, why.
+    #[error("nothing could be read: {why}")]
+    NothingRead { why: String, summary: Box<RunSummary> },
     #[error("building the counts frame failed: {0}")]
     Frame(#[from] polars::error::PolarsError),
     #[error("writing the counts table failed: {0}")]
@@ -40,7 +43,13 @@ pub struct RunSummary {
     pub reports: Vec<FileReport>,
     pub stats: IngestStats,
     pub series: BTreeMap<InsightType, usize>,
+    /// The whole input's timeline (from the first scope's first day).
     pub timeline: Option<Timeline>,
+    /// Scopes (account, region) with too little of their own data to be judged yet,
+    /// with the first minute they would be judged from.
+    pub warming_up: Vec<(String, String, crate::time::Minute)>,
+    /// The days kept (records far outside them are skipped as out of range).
+    pub range: Option<crate::aggregate::DayRange>,
     pub insights: BTreeMap<InsightType, usize>,
     pub episodes: Vec<EpisodeNote>,
 }
@@ -104,19 +113,26 @@ pub fn run_admitting(
 ) -> Result<RunSummary, EngineError> {
     let mut discovery = ingest::discover(paths);
     discovery.files.retain(|f| admit(f));
+    tracing::info!(files = discovery.files.len(), unreadable = discovery.unreadable.len(), "input discovered");
     on_files_found(discovery.files.len());
     let mut summary = summary_of(&discovery);
     let mut agg = read_all(&discovery.files, on_file);
+    agg.settle();
     summary.reports = std::mem::take(&mut agg.reports);
     summary.stats = agg.stats.clone();
-    let (Some(first), Some(last)) = (agg.stats.first_minute, agg.stats.last_minute) else {
+    summary.range = agg.range;
+    tracing::info!(records = agg.stats.records, series = agg.series.len(), out_of_range = agg.stats.out_of_range, "input read");
+    let Some(timelines) = Timelines::new(&agg, params) else {
         return nothing_read(summary);
     };
     for key in &agg.series {
         *summary.series.entry(key.insight_type).or_default() += 1;
     }
-    let timeline = Timeline::new(first, last, params);
-    summary.timeline = Some(timeline);
+    summary.timeline = Some(timelines.all);
+    summary.warming_up = timelines
+        .warming_up()
+        .map(|(&(a, r), t)| (agg.strings.resolve(a).to_string(), agg.strings.resolve(r).to_string(), t.judge_from))
+        .collect();
     if let Some(out) = outputs.counts.as_mut() {
         write_counts(&agg, out).map_err(EngineError::Counts)?;
     }
@@ -124,7 +140,7 @@ pub fn run_admitting(
     let families = agg.principal_families();
     let attributions =
         AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len()).with_families(families);
-    let episodes = detect::detect(&agg, &counts, &attributions, &timeline, params);
+    let episodes = detect::detect(&agg, &counts, &attributions, &timelines, params);
     let ctx = RenderContext { agg: &agg, counts: &counts, attributions: &attributions };
     write_insights(&ctx, episodes, outputs, &mut summary)?;
     Ok(summary)
@@ -168,35 +184,77 @@ fn summary_of(d: &Discovery) -> RunSummary {
     }
 }
 
-/// Map (parse each file, in parallel) and reduce (merge into one aggregate, in order of
-/// arrival) with a bounded queue between them.
+/// Map (parse each file, in parallel) and reduce (merge into one aggregate, in input
+/// order). Workers take files in order and may run at most `REORDER_WINDOW` files ahead
+/// of the merge, which bounds the batches held at once.
 fn read_all(files: &[InputFile], on_file: &(dyn Fn() + Sync)) -> Aggregates {
+    let threads = rayon::current_num_threads().max(1);
+    let window = 2 * threads + 2;
+    let next = AtomicUsize::new(0);
+    let merged = (Mutex::new(0usize), Condvar::new());
     let mut agg = Aggregates::new();
-    let (tx, rx) = mpsc::sync_channel(4);
+    let (tx, rx) = mpsc::sync_channel::<(usize, ingest::FileBatch)>(window);
     std::thread::scope(|scope| {
-        scope.spawn(move || {
-            files.par_iter().for_each_with(tx, |tx, f| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, merged) = (&next, &merged);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= files.len() || !wait_for_turn(merged, i, window) {
+                    return;
+                }
                 // A closed receiver only happens if the merger panicked; nothing to do.
-                let _ = tx.send(ingest::read_file(f));
+                if tx.send((i, ingest::read_file(&files[i]))).is_err() {
+                    return;
+                }
             });
-        });
-        for batch in rx {
-            agg.absorb(batch);
-            on_file();
+        }
+        drop(tx);
+        let mut pending: BTreeMap<usize, ingest::FileBatch> = BTreeMap::new();
+        let mut done = 0usize;
+        for (i, batch) in rx {
+            pending.insert(i, batch);
+            while let Some(batch) = pending.remove(&done) {
+                agg.absorb(batch);
+                done += 1;
+                on_file();
+            }
+            *merged.0.lock().unwrap_or_else(|e| e.into_inner()) = done;
+            merged.1.notify_all();
         }
     });
     agg
 }
 
+/// Blocks until file `i` is within `window` files of the merge; false if the merge is
+/// gone.
+fn wait_for_turn((done, cv): &(Mutex<usize>, Condvar), i: usize, window: usize) -> bool {
+    let mut merged = done.lock().unwrap_or_else(|e| e.into_inner());
+    while i >= *merged + window {
+        let (guard, timeout) = cv
+            .wait_timeout(merged, std::time::Duration::from_millis(200))
+            .unwrap_or_else(|e| e.into_inner());
+        merged = guard;
+        let _ = timeout;
+    }
+    true
+}
+
 fn nothing_read(summary: RunSummary) -> Result<RunSummary, EngineError> {
     let why = if summary.files_found == 0 && summary.unreadable_paths.is_empty() {
-        "no CloudTrail files found".to_string()
+        if summary.ignored > 0 {
+            format!("no CloudTrail files found ({} file(s) without a CloudTrail file name were ignored)", summary.ignored)
+        } else {
+            "no CloudTrail files found".to_string()
+        }
     } else if summary.stats.records == 0 {
         format!("no readable CloudTrail records in {} file(s)", summary.files_found)
+    } else if summary.stats.management == 0 && summary.stats.out_of_range > 0 {
+        format!("{} record(s) read but none in range", summary.stats.records + summary.stats.out_of_range)
     } else {
-        format!("{} records read but none is a management event", summary.stats.records)
+        format!("{} record(s) read but none is a management event", summary.stats.records)
     };
-    Err(EngineError::NothingRead(why))
+    Err(EngineError::NothingRead { why, summary: Box::new(summary) })
 }
 
 /// Renders episodes in a stable order (by time, then series identity) and writes them.

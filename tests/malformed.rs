@@ -80,7 +80,8 @@ fn every_bad_file_is_reported_and_nothing_good_is_lost() {
     assert!(kept > 0 && kept < good_records, "{line}");
     // Every record of the truncated copy is also in good.json.gz: all are duplicates.
     let total = good_records + kept + 1;
-    assert!(stderr.contains(&format!("{total} records, {kept} duplicate(s) dropped")), "{stderr}");
+    let dropped = if kept == 1 { "1 duplicate".to_string() } else { format!("{kept} duplicates") };
+    assert!(stderr.contains(&format!("{total} records, {dropped} dropped")), "{stderr}");
 }
 
 #[test]

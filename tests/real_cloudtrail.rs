@@ -14,6 +14,7 @@ fn aggregate(dir: &str) -> Aggregates {
     for f in &found.files {
         agg.absorb(read_file(f));
     }
+    agg.settle();
     agg
 }
 
@@ -35,10 +36,12 @@ fn invictus_delivery_files_are_read_completely() {
 fn stratus_detonation_arrays_are_read_completely() {
     let agg = aggregate("stratus-detonations");
     assert_eq!(agg.stats.files, 35);
-    assert_eq!(agg.stats.records, 310);
-    assert_eq!(agg.stats.write_management, 49);
-    assert_eq!(agg.stats.errors, 52);
-    assert!(agg.reports.iter().all(|r| !r.has_issues()));
+    // 288 records from 2024-07-30 to 2024-08-02; the detonations of late August,
+    // October and November lie weeks away from that span and are out of range.
+    assert_eq!(agg.stats.records + agg.stats.out_of_range, 310);
+    assert_eq!(agg.stats.out_of_range, 22);
+    let out_of_range: Vec<&str> = agg.reports.iter().filter(|r| r.has_issues()).map(|r| r.path.as_str()).collect();
+    assert_eq!(out_of_range.len(), 4, "{out_of_range:?}");
 }
 
 #[test]
@@ -49,6 +52,7 @@ fn reading_the_same_files_twice_counts_each_event_once() {
     for f in &found.files {
         agg.absorb(read_file(f));
     }
+    agg.settle();
     assert_eq!(agg.stats.records, 5800);
     assert_eq!(agg.stats.duplicates, 2900);
     assert_eq!(agg.stats.write_management, 574);
@@ -58,13 +62,13 @@ fn reading_the_same_files_twice_counts_each_event_once() {
 fn the_binary_reads_real_logs_and_summarises_them() {
     let out = trailsight()
         .args(["detect", "--warmup-days", "0"])
-        .arg(fixtures().join("real-cloudtrail"))
+        .arg(fixtures().join("real-cloudtrail/invictus-stratus-run"))
         .output()
         .unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("read 90 file(s): 3210 records, 0 duplicate(s) dropped"), "{stderr}");
-    assert!(stderr.contains("3210 management (623 writes, 352 errors)"), "{stderr}");
+    assert!(stderr.contains("read 55 files: 2900 records, 0 duplicates dropped"), "{stderr}");
+    assert!(stderr.contains("2900 management (574 writes, 300 errors)"), "{stderr}");
     common::assert_valid_pairs(&common::records(&out.stdout));
 }
 
@@ -74,5 +78,5 @@ fn standard_input_is_read() {
     let out = trailsight().args(["detect", "-"]).pipe_stdin(file).unwrap().output().unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("read 1 file(s)"), "{stderr}");
+    assert!(stderr.contains("read 1 file:"), "{stderr}");
 }

@@ -25,7 +25,7 @@ pub struct WindowStats {
 
 impl WindowStats {
     pub fn note(&mut self, name: Sym, agent: Sym, ip: Sym, calls: u32) {
-        self.calls += calls;
+        self.calls = self.calls.saturating_add(calls);
         push_unique(&mut self.apis, name);
         push_unique(&mut self.agents, agent);
         push_unique(&mut self.ips, ip);
@@ -33,9 +33,21 @@ impl WindowStats {
 
     pub fn note_series(&mut self, series: SeriesId, calls: u32) {
         match self.series.iter_mut().find(|(s, _)| *s == series) {
-            Some((_, n)) => *n += calls,
+            Some((_, n)) => *n = n.saturating_add(calls),
             None => self.series.push((series, calls)),
         }
+    }
+
+    /// The same window with symbols and series renumbered (see
+    /// `Aggregates::settle`), its lists sorted so their order is canonical too.
+    pub fn renumbered(mut self, sym: &dyn Fn(Sym) -> Sym, series: &dyn Fn(SeriesId) -> SeriesId) -> Self {
+        for list in [&mut self.apis, &mut self.agents, &mut self.ips] {
+            list.iter_mut().for_each(|s| *s = sym(*s));
+            list.sort_unstable();
+        }
+        self.series.iter_mut().for_each(|(s, _)| *s = series(*s));
+        self.series.sort_unstable();
+        self
     }
 }
 

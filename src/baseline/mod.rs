@@ -46,10 +46,13 @@ impl Default for BaselineParams {
     }
 }
 
+/// The most days of history a baseline may use (ten years).
+pub const MAX_HISTORY_DAYS: usize = 3660;
+
 /// Why baseline settings are unusable.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum BaselineParamError {
-    #[error("history_days must be at least 1 (got {0})")]
+    #[error("history_days must be 1 to {MAX_HISTORY_DAYS} (got {0})")]
     NoHistory(usize),
     #[error("jitter_minutes must be below 60 (got {0})")]
     Jitter(usize),
@@ -59,7 +62,7 @@ pub enum BaselineParamError {
 
 impl BaselineParams {
     pub fn check(self) -> Result<Self, BaselineParamError> {
-        if self.history_days == 0 {
+        if self.history_days == 0 || self.history_days > MAX_HISTORY_DAYS {
             return Err(BaselineParamError::NoHistory(self.history_days));
         }
         if self.jitter_minutes >= 60 {

@@ -153,7 +153,10 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
                 || (!refused.is_empty() && !args.allow_unverified);
             Ok(ExitCode::from(if failed { super::EXIT_FAILURE } else { 0 }))
         }
-        Err(EngineError::NothingRead(why)) => {
+        Err(EngineError::NothingRead { why, summary: run }) => {
+            if !args.quiet {
+                summary::print_reasons(&run);
+            }
             eprintln!("trailsight: error: {why}");
             Ok(ExitCode::from(super::EXIT_FAILURE))
         }

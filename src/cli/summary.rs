@@ -10,14 +10,100 @@ pub fn print(run: &RunSummary) {
     }
 }
 
+/// When nothing could be read: what was found and, per file, why it was not usable.
+pub fn print_reasons(run: &RunSummary) {
+    let mut out = input_lines(run);
+    if run.files_found == 0 && run.unreadable_paths.is_empty() && run.ignored == 0 {
+        out.push("  no file to read: give a folder of CloudTrail logs, a .json.gz/.json/.jsonl file or -".to_string());
+    }
+    for line in out {
+        eprintln!("{line}");
+    }
+}
+
+/// `n thing` or `n things`.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn lines(run: &RunSummary) -> Vec<String> {
     let s = &run.stats;
+    let mut out = input_lines(run);
+    out.push(format!(
+        "  events: {} management ({} writes, {} errors), {} data, {} network activity, {} insight records ignored",
+        s.management, s.write_management, s.errors, s.data_events, s.network_activity, s.insight_records
+    ));
+    if s.read_only_inferred > 0 {
+        out.push(format!("  readOnly inferred from the API name for {} old record(s)", s.read_only_inferred));
+    }
+    if s.saturated_cells > 0 {
+        out.push(format!(
+            "  warning: {} per-minute count(s) reached 4294967295 calls and were held there (a forged counts table?)",
+            s.saturated_cells
+        ));
+    }
+    let series = |t| run.series.get(&t).copied().unwrap_or(0);
+    out.push(format!(
+        "  series: {} call-rate, {} error-rate",
+        series(InsightType::ApiCallRate),
+        series(InsightType::ApiErrorRate)
+    ));
+    out.push(judged_line(run));
+    out.extend(warming_up_lines(run));
+    let insights = |t| run.insights.get(&t).copied().unwrap_or(0);
+    out.push(format!(
+        "  insights: {} ({} ApiCallRateInsight, {} ApiErrorRateInsight)",
+        run.total_insights(),
+        insights(InsightType::ApiCallRate),
+        insights(InsightType::ApiErrorRate)
+    ));
+    for note in &run.episodes {
+        let e = &note.episode;
+        out.push(format!(
+            "    {} {} for {} min: {} vs {:.1} expected, score {:.1} ({})",
+            format_minute(e.start),
+            note.series,
+            e.minutes(),
+            count(e.observed.round() as u64, "call", "calls"),
+            e.expected,
+            e.score,
+            e.detector.as_str()
+        ));
+    }
+    out
+}
+
+/// Scopes (account x region) that joined too recently to be judged.
+fn warming_up_lines(run: &RunSummary) -> Vec<String> {
+    if run.warming_up.is_empty() {
+        return Vec::new();
+    }
     let mut out = vec![format!(
-        "trailsight: read {} file(s): {} records, {} duplicate(s) dropped",
-        run.reports.len(),
-        s.records,
-        s.duplicates
+        "  still warming up (too little of their own history to judge; see --warmup-days): {}",
+        count(run.warming_up.len() as u64, "scope", "scopes")
     )];
+    for (account, region, from) in &run.warming_up {
+        out.push(format!("    {account} {region}: judged from {}", format_minute(*from)));
+    }
+    out
+}
+
+/// What was read and what was skipped, per file.
+fn input_lines(run: &RunSummary) -> Vec<String> {
+    let s = &run.stats;
+    let mut out = vec![format!(
+        "trailsight: read {}: {}, {} dropped",
+        count(run.reports.len() as u64, "file", "files"),
+        count(s.records, "record", "records"),
+        count(s.duplicates, "duplicate", "duplicates")
+    )];
+    if s.out_of_range > 0 {
+        out.push(format!(
+            "  {} skipped: eventTime out of range (the data spans {})",
+            count(s.out_of_range, "record", "records"),
+            run.range.map_or_else(|| "no days".to_string(), |r| r.to_string())
+        ));
+    }
     let issues: Vec<_> = run.files_with_issues().collect();
     if !issues.is_empty() || !run.unreadable_paths.is_empty() {
         out.push(format!(
@@ -35,41 +121,7 @@ fn lines(run: &RunSummary) -> Vec<String> {
         out.push(format!("  not event logs, skipped: {}", kinds.join(", ")));
     }
     if run.ignored > 0 {
-        out.push(format!("  ignored {} file(s) without a CloudTrail file name", run.ignored));
-    }
-    out.push(format!(
-        "  events: {} management ({} writes, {} errors), {} data, {} network activity, {} insight records ignored",
-        s.management, s.write_management, s.errors, s.data_events, s.network_activity, s.insight_records
-    ));
-    if s.read_only_inferred > 0 {
-        out.push(format!("  readOnly inferred from the API name for {} old record(s)", s.read_only_inferred));
-    }
-    let series = |t| run.series.get(&t).copied().unwrap_or(0);
-    out.push(format!(
-        "  series: {} call-rate, {} error-rate",
-        series(InsightType::ApiCallRate),
-        series(InsightType::ApiErrorRate)
-    ));
-    out.push(judged_line(run));
-    let insights = |t| run.insights.get(&t).copied().unwrap_or(0);
-    out.push(format!(
-        "  insights: {} ({} ApiCallRateInsight, {} ApiErrorRateInsight)",
-        run.total_insights(),
-        insights(InsightType::ApiCallRate),
-        insights(InsightType::ApiErrorRate)
-    ));
-    for note in &run.episodes {
-        let e = &note.episode;
-        out.push(format!(
-            "    {} {} for {} min: {:.0} calls vs {:.1} expected, score {:.1} ({})",
-            format_minute(e.start),
-            note.series,
-            e.minutes(),
-            e.observed,
-            e.expected,
-            e.score,
-            e.detector.as_str()
-        ));
+        out.push(format!("  ignored {} without a CloudTrail file name (.json.gz, .json, .jsonl, .ndjson, .gz, .parquet)", count(run.ignored as u64, "file", "files")));
     }
     out
 }

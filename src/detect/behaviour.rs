@@ -9,7 +9,7 @@
 //! it, and three calls more), so the output stays standard AWS Insight records.
 
 use super::episode::{Detector, Episode};
-use super::{DetectParams, Timeline};
+use super::{DetectParams, Timelines};
 use crate::aggregate::{Aggregates, SeriesId, WindowStats, WINDOW_MINUTES};
 use crate::baseline::cluster::{Behaviour, BehaviourModel};
 use crate::baseline::tail::score;
@@ -25,23 +25,33 @@ const MIN_SERIES_CALLS: u32 = 3;
 
 /// One principal's windows in time order, with their behaviour vectors.
 struct PrincipalWindows {
+    account: Sym,
     family: Sym,
     windows: Vec<(Minute, Behaviour, Vec<(SeriesId, u32)>, u32)>,
 }
 
 /// Finds windows unlike anything in the history and reports them per series.
-pub fn detect(agg: &Aggregates, table: &CountsTable, attributions: &AttributionTable, timeline: &Timeline, params: &DetectParams) -> Vec<Episode> {
+pub fn detect(agg: &Aggregates, table: &CountsTable, attributions: &AttributionTable, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
     let principals = principal_timelines(agg);
     let history: Vec<Behaviour> = principals
         .iter()
-        .flat_map(|p| p.windows.iter().filter(|w| w.0 < timeline.judge_from).map(|w| w.1))
+        .flat_map(|p| {
+            let t = timelines.of_account(p.account);
+            p.windows.iter().filter(move |w| w.0 < t.judge_from).map(|w| w.1)
+        })
         .collect();
-    let Ok(model) = BehaviourModel::fit(&history) else {
-        return Vec::new();
+    let model = match BehaviourModel::fit(&history) {
+        Ok(model) => model,
+        Err(why) => {
+            tracing::info!(windows = history.len(), %why, "behaviour model skipped");
+            return Vec::new();
+        }
     };
+    tracing::info!(windows = history.len(), "behaviour model fitted");
     let mut out = Vec::new();
     for p in &principals {
         let mut bursts: Vec<(Minute, Minute, f64, BTreeMap<SeriesId, u32>)> = Vec::new();
+        let timeline = timelines.of_account(p.account);
         for (start, b, series, actions) in p.windows.iter().filter(|w| timeline.is_judged(w.0)) {
             if *actions < MIN_ACTIONS {
                 continue;
@@ -101,9 +111,9 @@ fn principal_timelines(agg: &Aggregates) -> Vec<PrincipalWindows> {
     }
     by_principal
         .into_iter()
-        .map(|((_, family), mut windows)| {
+        .map(|((account, family), mut windows)| {
             windows.sort_by_key(|w| w.0);
-            PrincipalWindows { family, windows: with_novelty(&windows) }
+            PrincipalWindows { account, family, windows: with_novelty(&windows) }
         })
         .collect()
 }

@@ -8,7 +8,7 @@
 //! on each IAM API it touched, so the output stays standard AWS Insight records.
 
 use super::episode::{Detector, Episode};
-use super::{DetectParams, Timeline};
+use super::{DetectParams, Timeline, Timelines};
 use crate::aggregate::{Aggregates, IamWrite, SeriesId};
 use crate::baseline::tail::{score, upper_tail};
 use crate::frame::CountsTable;
@@ -36,15 +36,15 @@ impl Default for IamBurstParams {
 const IAM_DISPERSION: f64 = 2.0;
 
 /// Finds IAM bursts of every principal and reports them per IAM API touched.
-pub fn detect(agg: &Aggregates, table: &CountsTable, timeline: &Timeline, params: &DetectParams) -> Vec<Episode> {
+pub fn detect(agg: &Aggregates, table: &CountsTable, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
     let mut principals: Vec<_> = agg.iam_writes.iter().collect();
     principals.sort_by_key(|(k, _)| **k);
     principals
         .into_iter()
-        .flat_map(|(_, writes)| {
+        .flat_map(|(&(account, _), writes)| {
             let mut writes = writes.clone();
             writes.sort_by_key(|w| (w.minute, w.series));
-            bursts(&writes, timeline, params)
+            bursts(&writes, timelines.of_account(account), params)
                 .into_iter()
                 .flat_map(|b| per_api(&writes, &b, table))
                 .collect::<Vec<_>>()
@@ -61,27 +61,29 @@ struct Burst {
     window: usize,
 }
 
-/// Sliding-window bursts over one principal's time-sorted IAM writes.
+/// Sliding-window bursts over one principal's time-sorted IAM writes (weighted by calls).
 fn bursts(writes: &[IamWrite], timeline: &Timeline, params: &DetectParams) -> Vec<Burst> {
     let p = &params.iam;
     let history_minutes = (params.baseline.history_days as Minute * MINUTES_PER_DAY) as f64;
+    let calls = prefix_calls(writes);
     let mut found: Vec<Burst> = Vec::new();
     // The largest earlier window, per judged day (computed once a day, not per write).
-    let mut largest_before: BTreeMap<Minute, usize> = BTreeMap::new();
+    let mut largest_before: BTreeMap<Minute, u64> = BTreeMap::new();
     let mut lo = 0;
     for hi in 0..writes.len() {
         let end = writes[hi].minute;
         while writes[lo].minute <= end - p.window {
             lo += 1;
         }
-        let n = hi - lo + 1;
-        if n < p.min_calls || !timeline.is_judged(writes[lo].minute) {
+        let n = calls[hi + 1] - calls[lo];
+        if n < p.min_calls as u64 || !timeline.is_judged(writes[lo].minute) {
             continue;
         }
         let today = day_start(end);
         let before_today = writes.partition_point(|w| w.minute < today);
         let since = writes.partition_point(|w| w.minute < today - history_minutes as Minute);
-        let expected = ((before_today - since) as f64 + 0.5) / history_minutes * p.window as f64;
+        let past = (calls[before_today] - calls[since]) as f64;
+        let expected = (past + 0.5) / history_minutes * p.window as f64;
         let prob = upper_tail(n as f64, expected, IAM_DISPERSION);
         let largest = *largest_before
             .entry(today)
@@ -94,6 +96,16 @@ fn bursts(writes: &[IamWrite], timeline: &Timeline, params: &DetectParams) -> Ve
     found
 }
 
+/// `out[i]` is the calls of `writes[..i]`.
+fn prefix_calls(writes: &[IamWrite]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(writes.len() + 1);
+    out.push(0u64);
+    for w in writes {
+        out.push(out[out.len() - 1] + u64::from(w.calls));
+    }
+    out
+}
+
 fn push_merged(found: &mut Vec<Burst>, b: Burst) {
     match found.last_mut() {
         Some(last) if b.start <= last.end => {
@@ -104,15 +116,16 @@ fn push_merged(found: &mut Vec<Burst>, b: Burst) {
     }
 }
 
-/// The most IAM writes this principal ever made within one window.
-fn largest_window(writes: &[IamWrite], window: Minute) -> usize {
+/// The most IAM write calls this principal ever made within one window.
+fn largest_window(writes: &[IamWrite], window: Minute) -> u64 {
+    let calls = prefix_calls(writes);
     let mut best = 0;
     let mut lo = 0;
     for hi in 0..writes.len() {
         while writes[lo].minute <= writes[hi].minute - window {
             lo += 1;
         }
-        best = best.max(hi - lo + 1);
+        best = best.max(calls[hi + 1] - calls[lo]);
     }
     best
 }
@@ -123,7 +136,7 @@ fn per_api(writes: &[IamWrite], b: &Burst, table: &CountsTable) -> Vec<Episode> 
     for w in writes.iter().filter(|w| (b.start..b.end).contains(&w.minute)) {
         let span = spans.entry(w.series).or_insert((w.minute, w.minute + 1, 0.0));
         span.1 = w.minute + 1;
-        span.2 += 1.0;
+        span.2 += f64::from(w.calls);
     }
     spans
         .into_iter()
@@ -157,7 +170,7 @@ mod tests {
     }
 
     fn writes(spec: &[(Minute, SeriesId)]) -> Vec<IamWrite> {
-        spec.iter().map(|&(minute, series)| IamWrite { minute, series }).collect()
+        spec.iter().map(|&(minute, series)| IamWrite { minute, series, calls: 1 }).collect()
     }
 
     #[test]

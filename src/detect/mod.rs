@@ -15,13 +15,15 @@ pub mod iam_burst;
 pub mod naive;
 pub mod rate;
 pub mod routine;
+pub mod timeline;
 
 pub use episode::{Detector, Episode};
+pub use timeline::{Timeline, Timelines};
 
 use crate::aggregate::Aggregates;
 use crate::baseline::{BaselineParamError, BaselineParams};
 use crate::frame::{AttributionTable, CountsTable};
-use crate::time::{day_start, Minute, MINUTES_PER_DAY};
+use crate::time::Minute;
 use rayon::prelude::*;
 
 /// Which family of models judges the series.
@@ -75,7 +77,7 @@ impl Default for DetectParams {
 /// Why detection settings are unusable.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DetectParamError {
-    #[error("sensitivity must be a positive number (got {0})")]
+    #[error("sensitivity must be a number above 0 and at most 1e6 (got {0})")]
     Sensitivity(f64),
     #[error("the volume floor must be at least 1 call (got {0})")]
     Floor(f64),
@@ -83,19 +85,39 @@ pub enum DetectParamError {
     Ratio(f64),
     #[error("--since must be before --until")]
     Range,
+    #[error("warmup_days must be at most {MAX_DAYS} (got {0})")]
+    Warmup(usize),
+    #[error("{0} must be a time between 1970 and 9999")]
+    Time(&'static str),
     #[error(transparent)]
     Baseline(#[from] BaselineParamError),
 }
 
+/// The longest warm-up or history accepted, in days (ten years): bounds every day count
+/// before it is multiplied into minutes.
+pub const MAX_DAYS: usize = crate::baseline::MAX_HISTORY_DAYS;
+
+/// The latest minute a time setting may name (9999-12-31T23:59Z).
+const LAST_MINUTE: Minute = 4_223_371_679;
+
 impl DetectParams {
     pub fn check(self) -> Result<Self, DetectParamError> {
-        if !(self.sensitivity > 0.0 && self.sensitivity.is_finite()) {
+        // Below 1e7 the threshold 1e-7 x sensitivity stays a probability.
+        if !(self.sensitivity > 0.0 && self.sensitivity <= 1e6) {
             return Err(DetectParamError::Sensitivity(self.sensitivity));
         }
-        if !(self.min_excess_calls >= 1.0) {
+        if self.warmup_days > MAX_DAYS {
+            return Err(DetectParamError::Warmup(self.warmup_days));
+        }
+        for (name, t) in [("--since", self.since), ("--until", self.until)] {
+            if t.is_some_and(|t| !(0..=LAST_MINUTE).contains(&t)) {
+                return Err(DetectParamError::Time(name));
+            }
+        }
+        if !(self.min_excess_calls >= 1.0 && self.min_excess_calls.is_finite()) {
             return Err(DetectParamError::Floor(self.min_excess_calls));
         }
-        if !(self.min_ratio >= 1.0) {
+        if !(self.min_ratio >= 1.0 && self.min_ratio.is_finite()) {
             return Err(DetectParamError::Ratio(self.min_ratio));
         }
         if let (Some(a), Some(b)) = (self.since, self.until) {
@@ -113,77 +135,33 @@ impl DetectParams {
     }
 }
 
-/// The stretch of time the engine works on: whole UTC days from the first record's day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeline {
-    /// 00:00 UTC of the first day with data.
-    pub origin: Minute,
-    pub days: usize,
-    /// First minute that is judged (after warm-up), if any.
-    pub judge_from: Minute,
-    /// End (exclusive) of the judged minutes.
-    pub judge_to: Minute,
-    /// End (exclusive) of the last minute with any record: silence near it may be
-    /// delivery lag, not a drop.
-    pub data_end: Minute,
-}
-
-impl Timeline {
-    pub fn new(first: Minute, last: Minute, params: &DetectParams) -> Self {
-        let origin = day_start(first);
-        let days = ((day_start(last) - origin) / MINUTES_PER_DAY + 1) as usize;
-        let warm = origin + params.warmup_days as Minute * MINUTES_PER_DAY;
-        let judge_from = params.since.map_or(warm, |s| s.max(warm));
-        let end = origin + days as Minute * MINUTES_PER_DAY;
-        let judge_to = params.until.map_or(end, |u| u.min(end));
-        Self { origin, days, judge_from, judge_to, data_end: last + 1 }
-    }
-
-    pub fn minutes(&self) -> usize {
-        self.days * MINUTES_PER_DAY as usize
-    }
-
-    pub fn has_judged_minutes(&self) -> bool {
-        self.judge_from < self.judge_to
-    }
-
-    /// Indices of the days holding judged minutes.
-    pub fn judged_days(&self) -> std::ops::Range<usize> {
-        if !self.has_judged_minutes() {
-            return 0..0;
-        }
-        let first = ((self.judge_from - self.origin) / MINUTES_PER_DAY) as usize;
-        let last = ((self.judge_to - 1 - self.origin) / MINUTES_PER_DAY) as usize;
-        first..last + 1
-    }
-
-    pub fn is_judged(&self, m: Minute) -> bool {
-        (self.judge_from..self.judge_to).contains(&m)
-    }
-}
-
 /// Runs every detector over every series and returns merged episodes, ordered by series
-/// then start.
+/// then start. An episode is kept only where its own scope (account x region) is past
+/// its warm-up.
 pub fn detect(
     agg: &Aggregates,
     table: &CountsTable,
     attributions: &AttributionTable,
-    timeline: &Timeline,
+    timelines: &Timelines,
     params: &DetectParams,
 ) -> Vec<Episode> {
-    if !timeline.has_judged_minutes() {
+    if !timelines.has_judged_minutes() {
         return Vec::new();
     }
     let series = 0..table.n_series() as u32;
-    let episodes = match params.model {
+    let mut episodes = match params.model {
         Model::Seasonal => {
-            let mut found: Vec<Episode> =
-                series.into_par_iter().flat_map_iter(|s| rate::detect_series(table, attributions, s, timeline, params)).collect();
-            found.extend(iam_burst::detect(agg, table, timeline, params));
-            found.extend(behaviour::detect(agg, table, attributions, timeline, params));
+            let mut found: Vec<Episode> = series
+                .into_par_iter()
+                .flat_map_iter(|s| rate::detect_series(table, attributions, s, timelines.of_series(s), params))
+                .collect();
+            found.extend(iam_burst::detect(agg, table, timelines, params));
+            found.extend(behaviour::detect(agg, table, attributions, timelines, params));
             found
         }
-        Model::Naive => series.into_par_iter().flat_map_iter(|s| naive::detect_series(table, s, timeline)).collect(),
+        Model::Naive => series.into_par_iter().flat_map_iter(|s| naive::detect_series(table, s, timelines.of_series(s))).collect(),
     };
+    episodes.retain(|e| timelines.of_series(e.series).is_judged(e.start));
+    tracing::info!(episodes = episodes.len(), "detectors done");
     episode::merge(episodes)
 }

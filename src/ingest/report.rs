@@ -12,6 +12,8 @@ pub enum RecordSkip {
     BadField(String),
     /// The record's text is not valid JSON (the records around it are still read).
     InvalidJson(String),
+    /// The record's eventTime lies far outside the days that hold the rest of the data.
+    OutOfRange(String),
 }
 
 impl RecordSkip {
@@ -23,12 +25,13 @@ impl RecordSkip {
             Self::BadEventTime(_) => "bad eventTime".to_string(),
             Self::BadField(_) => "bad field".to_string(),
             Self::InvalidJson(_) => "not valid JSON".to_string(),
+            Self::OutOfRange(_) => "eventTime out of range".to_string(),
         }
     }
 
     fn example(&self) -> Option<&str> {
         match self {
-            Self::BadEventTime(v) | Self::BadField(v) | Self::InvalidJson(v) => Some(v),
+            Self::BadEventTime(v) | Self::BadField(v) | Self::InvalidJson(v) | Self::OutOfRange(v) => Some(v),
             _ => None,
         }
     }
@@ -84,8 +87,13 @@ impl FileReport {
     }
 
     pub fn skip(&mut self, why: RecordSkip) {
+        self.skip_many(why, 1);
+    }
+
+    /// Records `n` records skipped for the same reason.
+    pub fn skip_many(&mut self, why: RecordSkip, n: usize) {
         let slot = self.skipped.entry(why.kind()).or_insert((0, None));
-        slot.0 += 1;
+        slot.0 += n;
         if slot.1.is_none() {
             slot.1 = why.example().map(str::to_string);
         }
