@@ -3,6 +3,7 @@
 use super::common::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use trailsight::integrity::fixture::{self, build_chain, BuiltChain, ChainSpec, TestKey};
 
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample")
@@ -258,4 +259,69 @@ fn write_counts_into_the_input_folder_does_not_read_its_own_table() {
     let (second, second_table) = run();
     assert_eq!(second, first, "the second run reads the same logs, not its own table");
     assert!(second_table == first_table, "the table is rebuilt from the logs alone");
+}
+
+/// Rewrites digest `i` of the chain, re-signs it and records its new signature.
+fn rewrite_digest(c: &mut BuiltChain, i: usize, edit: impl FnOnce(&mut serde_json::Value)) {
+    let digest = c.digests[i].clone();
+    let mut value: serde_json::Value = serde_json::from_slice(&fixture::read_gz(&digest.path).unwrap()).unwrap();
+    edit(&mut value);
+    let bytes = serde_json::to_vec(&value).unwrap();
+    fixture::write_gz(&digest.path, &bytes).unwrap();
+    let previous = value["previousDigestSignature"].as_str();
+    let key = TestKey::signing().unwrap();
+    let signature = fixture::sign_digest(&key, &bytes, &c.spec.bucket, &digest.key, digest.end, previous).unwrap();
+    c.digests[i].signature = signature.clone();
+    c.set_signature(&digest.key, Some(signature)).unwrap();
+}
+
+fn validate_text(c: &BuiltChain) -> (Option<i32>, String) {
+    let out = trailsight()
+        .arg("validate-logs")
+        .arg(&c.root)
+        .arg("--public-keys")
+        .arg(&c.keys_json)
+        .arg("--signatures")
+        .arg(&c.signatures_json)
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn four_hour_chain(dir: &Path) -> BuiltChain {
+    build_chain(&dir.join("bucket"), &ChainSpec { hours: 4, ..Default::default() }, &TestKey::signing().unwrap()).unwrap()
+}
+
+#[test]
+fn validate_logs_reports_a_digest_linking_to_itself_as_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = four_hour_chain(dir.path());
+    let newest = c.digests.len() - 1;
+    let own_key = c.digests[newest].key.clone();
+    rewrite_digest(&mut c, newest, |v| v["previousDigestS3Object"] = own_key.clone().into());
+    let (code, text) = validate_text(&c);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("Digest chain\t111122223333/us-east-1/management-events\tBROKEN"), "{text}");
+    assert!(text.contains("its previousDigestS3Object is its own key"), "{text}");
+}
+
+#[test]
+fn validate_logs_reports_a_cycle_of_digests_as_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = four_hour_chain(dir.path());
+    let (older, newest) = (c.digests.len() - 2, c.digests.len() - 1);
+    let newest_key = c.digests[newest].key.clone();
+    // The older digest now points forward to the newest, which points back to it, and
+    // the newest records the older one's new hash and signature so each link it checks holds.
+    rewrite_digest(&mut c, older, |v| v["previousDigestS3Object"] = newest_key.into());
+    let older_hash = fixture::uncompressed_sha256(&c.digests[older].path).unwrap();
+    let older_signature = c.digests[older].signature.clone();
+    rewrite_digest(&mut c, newest, |v| {
+        v["previousDigestHashValue"] = older_hash.into();
+        v["previousDigestSignature"] = older_signature.into();
+    });
+    let (code, text) = validate_text(&c);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("BROKEN"), "{text}");
+    assert_eq!(text.matches("INVALID: previous digest link loops back to it").count(), 2, "{text}");
 }
