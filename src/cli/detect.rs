@@ -4,12 +4,12 @@ use super::{is_broken_pipe, summary};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use trailsight::detect::DetectParams;
 use trailsight::engine::{self, EngineError, Outputs};
-use trailsight::sink::{self, Format, S3LayoutSink, Sink};
+use trailsight::sink::{self, Format, LayoutCommit, S3LayoutSink, Sink, Staged};
 use trailsight::time::{parse_cli_time, Minute};
 
 /// Find unusual API call and error rates in CloudTrail logs.
@@ -28,7 +28,9 @@ pub struct DetectArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Ndjson)]
     format: OutputFormat,
     /// Write to this file instead of standard output; an existing folder (or a path
-    /// ending in /) receives gzip files in the AWS CloudTrail-Insight S3 layout.
+    /// ending in /) receives gzip files in the AWS CloudTrail-Insight S3 layout. Output
+    /// replaces earlier output only when the run succeeds; a re-run into a folder
+    /// replaces the files the last run wrote there (listed in .trailsight-out.json).
     #[arg(long, value_name = "FILE|DIR")]
     out: Option<PathBuf>,
     /// Sensitivity: windows are anomalous below a tail probability of 1e-7 x this.
@@ -123,34 +125,31 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let outputs = Outputs {
-        insights: open_sink(args.format(), args.out.as_deref())?,
-        explanations: open_explanations(args.explain.as_deref())?,
-        counts: match &args.write_counts {
-            Some(path) => Some(Box::new(std::io::BufWriter::new(
-                std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-            ))),
-            None => None,
-        },
-    };
+    let own_outputs = OwnOutputs::of(&args);
+    let (outputs, commits) = open_outputs(&args)?;
     let refused = match verify(&args) {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
     let progress = Progress::new(args.quiet);
-    let admit = |f: &trailsight::ingest::InputFile| match f {
-        trailsight::ingest::InputFile::Path(p) => args.allow_unverified || !refused.contains_key(p),
-        trailsight::ingest::InputFile::Stdin => args.allow_unverified || !args.verify,
+    let admit = |f: &trailsight::ingest::InputFile| {
+        own_outputs.admits(f, args.quiet)
+            && match f {
+                trailsight::ingest::InputFile::Path(p) => args.allow_unverified || !refused.contains_key(p),
+                trailsight::ingest::InputFile::Stdin => args.allow_unverified || !args.verify,
+            }
     };
     let outcome = engine::run_admitting(&args.paths, &admit, &params, outputs, &|n| progress.start(n), &|| progress.tick());
     progress.finish();
     match outcome {
         Ok(run) => {
+            let refused_records = commits.commit()?;
             if !args.quiet {
                 summary::print(&run);
             }
             let failed = (args.strict && (run.files_with_issues().next().is_some() || !run.unreadable_paths.is_empty()))
-                || (!refused.is_empty() && !args.allow_unverified);
+                || (!refused.is_empty() && !args.allow_unverified)
+                || refused_records > 0;
             Ok(ExitCode::from(if failed { super::EXIT_FAILURE } else { 0 }))
         }
         Err(EngineError::NothingRead { why, summary: run }) => {
@@ -170,28 +169,136 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn open_sink(format: Format, out: Option<&Path>) -> anyhow::Result<Box<dyn Sink>> {
-    let Some(out) = out else {
-        return Ok(sink::to_writer(format, std::io::BufWriter::new(std::io::stdout().lock())));
-    };
-    let wants_dir = out.is_dir() || out.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR);
-    if wants_dir {
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        return Ok(Box::new(S3LayoutSink::new(out)));
-    }
-    let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
-    Ok(sink::to_writer(format, std::io::BufWriter::new(file)))
+/// This run's output files, staged under temporary names until the run has succeeded
+/// (SPEC §4: a failed run leaves earlier output untouched). Dropped uncommitted, every
+/// staged file is removed.
+struct Commits {
+    insights: InsightsCommit,
+    explanations: Option<Staged>,
+    counts: Option<Staged>,
 }
 
-fn open_explanations(path: Option<&Path>) -> anyhow::Result<Option<Box<dyn std::io::Write>>> {
-    Ok(match path {
-        None => None,
-        Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stderr())),
-        Some(p) => {
-            let file = std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
-            Some(Box::new(std::io::BufWriter::new(file)))
+enum InsightsCommit {
+    Stdout,
+    File(Staged),
+    Dir(LayoutCommit),
+}
+
+impl Commits {
+    /// Renames every output into place; returns how many Insight records the S3 layout
+    /// refused (reported here: they make the exit status 1).
+    fn commit(self) -> anyhow::Result<usize> {
+        for staged in [self.counts, self.explanations].into_iter().flatten() {
+            let target = staged.target().display().to_string();
+            staged.commit().with_context(|| format!("cannot write {target}"))?;
         }
-    })
+        match self.insights {
+            InsightsCommit::Stdout => Ok(0),
+            InsightsCommit::File(staged) => {
+                let target = staged.target().display().to_string();
+                staged.commit().with_context(|| format!("cannot write {target}"))?;
+                Ok(0)
+            }
+            InsightsCommit::Dir(layout) => {
+                let done = layout.commit().context("cannot write the --out folder")?;
+                report_refused(&done.refused);
+                Ok(done.refused.len())
+            }
+        }
+    }
+}
+
+/// One line per account, region and reason: a forged value repeats in every record.
+fn report_refused(refused: &[sink::Refused]) {
+    let mut groups: std::collections::BTreeMap<(&str, &str, &str), usize> = std::collections::BTreeMap::new();
+    for r in refused {
+        *groups.entry((r.account.as_str(), r.region.as_str(), r.reason)).or_default() += 1;
+    }
+    for ((account, region, reason), n) in groups {
+        // Debug quoting: the values are input, and may hold control characters.
+        eprintln!("trailsight: error: --out: {n} Insight record(s) for account {account:?}, region {region:?} not written: {reason}");
+    }
+}
+
+/// True when `--out` names a folder: an existing one, or a path ending in a separator.
+fn is_out_dir(out: &Path) -> bool {
+    out.is_dir() || out.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR)
+}
+
+fn open_outputs(args: &DetectArgs) -> anyhow::Result<(Outputs<'static>, Commits)> {
+    let (insights, insights_commit) = open_sink(args.format(), args.out.as_deref())?;
+    let (explanations, explanations_commit) = match args.explain.as_deref() {
+        None => (None, None),
+        Some(p) if p.as_os_str() == "-" => (Some(Box::new(std::io::stderr()) as Box<dyn Write>), None),
+        Some(p) => {
+            let (staged, writer) = open_staged(p)?;
+            (Some(Box::new(writer) as Box<dyn Write>), Some(staged))
+        }
+    };
+    let (counts, counts_commit) = match args.write_counts.as_deref() {
+        None => (None, None),
+        Some(p) => {
+            let (staged, writer) = open_staged(p)?;
+            (Some(Box::new(writer) as Box<dyn Write>), Some(staged))
+        }
+    };
+    let commits = Commits { insights: insights_commit, explanations: explanations_commit, counts: counts_commit };
+    Ok((Outputs { insights, explanations, counts }, commits))
+}
+
+fn open_staged(path: &Path) -> anyhow::Result<(Staged, sink::StagedWriter)> {
+    sink::stage(path).with_context(|| format!("cannot create {}", path.display()))
+}
+
+fn open_sink(format: Format, out: Option<&Path>) -> anyhow::Result<(Box<dyn Sink>, InsightsCommit)> {
+    let Some(out) = out else {
+        let stdout = sink::to_writer(format, std::io::BufWriter::new(std::io::stdout().lock()));
+        return Ok((stdout, InsightsCommit::Stdout));
+    };
+    if is_out_dir(out) {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        let (layout, commit) = S3LayoutSink::open(out).with_context(|| format!("cannot write into {}", out.display()))?;
+        return Ok((Box::new(layout), InsightsCommit::Dir(commit)));
+    }
+    let (file, staged) = sink::to_file(format, out).with_context(|| format!("cannot create {}", out.display()))?;
+    Ok((file, InsightsCommit::File(staged)))
+}
+
+/// The output files of this run that exist already. None is read as input: a counts
+/// table written into the folder being read must not count its own last run, and an
+/// `--out` file or manifest there is not a log.
+struct OwnOutputs {
+    /// Canonical path and the flag that names it.
+    files: Vec<(PathBuf, &'static str)>,
+}
+
+impl OwnOutputs {
+    fn of(args: &DetectArgs) -> Self {
+        let out = args.out.as_deref().map(|o| if is_out_dir(o) { (o.join(sink::MANIFEST), "--out") } else { (o.to_path_buf(), "--out") });
+        let explain = args.explain.as_deref().filter(|p| p.as_os_str() != "-").map(|p| (p.to_path_buf(), "--explain"));
+        let counts = args.write_counts.as_deref().map(|p| (p.to_path_buf(), "--write-counts"));
+        let files = [counts, explain, out].into_iter().flatten().filter_map(|(p, flag)| Some((p.canonicalize().ok()?, flag))).collect();
+        Self { files }
+    }
+
+    /// False for one of this run's own outputs (said on standard error).
+    fn admits(&self, file: &trailsight::ingest::InputFile, quiet: bool) -> bool {
+        let trailsight::ingest::InputFile::Path(path) = file else { return true };
+        let Some(flag) = self.flag_of(path) else { return true };
+        if !quiet {
+            eprintln!("trailsight: note: {} not read: it is this run's own {flag} output", path.display());
+        }
+        false
+    }
+
+    fn flag_of(&self, path: &Path) -> Option<&'static str> {
+        // Only a file of the same name can be the same file: canonicalize only those.
+        if !self.files.iter().any(|(own, _)| own.file_name() == path.file_name()) {
+            return None;
+        }
+        let canonical = path.canonicalize().ok()?;
+        self.files.iter().find(|(own, _)| *own == canonical).map(|(_, flag)| *flag)
+    }
 }
 
 /// A progress bar over files, drawn only when standard error is a terminal.

@@ -15,7 +15,10 @@
 //!   carried it, so only the newest digest of a chain needs the signatures file;
 //! - a digest not at the key the chain points to but found elsewhere is reported once,
 //!   as moved, not as "not found" plus an unexplained file;
-//! - log files present that no digest lists are reported (AWS never looks at them).
+//! - log files present that no digest lists are reported (AWS never looks at them);
+//! - a digest whose previous-digest link points to itself, or that lies on a ring of
+//!   digests pointing to each other ([`cycles`](super::cycles)), is INVALID and breaks
+//!   its chain: a chain only ever points back in time.
 
 use super::digest::{Digest, LogFileEntry, HASH_ALGORITHM, SIGNATURE_ALGORITHM};
 use super::files::{self, FoundFile, ReadProblem};
@@ -206,6 +209,8 @@ struct Walk<'a> {
     /// far in the future must not turn planted log files into "not digested yet".
     newest_end: HashMap<(String, String), DateTime<Utc>>,
     verdicts: HashMap<usize, DigestStatus>,
+    /// Digests on a loop of previous-digest links, with the reason.
+    looped: HashMap<usize, String>,
     /// Log files a judged digest lists. Only judged ones: a digest outside the range
     /// is never checked, so it must not be able to hide a file inside the range.
     listed: HashSet<usize>,
@@ -235,11 +240,39 @@ impl<'a> Walk<'a> {
             pointed_by: HashMap::new(),
             newest_end: HashMap::new(),
             verdicts: HashMap::new(),
+            looped: HashMap::new(),
             listed: HashSet::new(),
             hashes: HashMap::new(),
         };
         walk.index_digests();
+        walk.find_loops();
         walk
+    }
+
+    /// Marks every digest on a loop of previous-digest links, saying which files close it.
+    fn find_loops(&mut self) {
+        let next: Vec<Vec<usize>> = (0..self.digests.len()).map(|i| self.previous_of(i)).collect();
+        for ring in super::cycles::loops(&next) {
+            for &i in &ring {
+                let detail = self.loop_detail(i, &ring);
+                self.looped.insert(i, detail);
+            }
+        }
+    }
+
+    /// The digest files digest `i`'s previous-digest link names.
+    fn previous_of(&self, i: usize) -> Vec<usize> {
+        let Some(prev) = self.digests[i].digest().and_then(|d| d.previous.as_ref()) else { return Vec::new() };
+        self.digest_by_tail.get(tail_from_aws_logs(&prev.object)).cloned().unwrap_or_default()
+    }
+
+    fn loop_detail(&self, i: usize, ring: &[usize]) -> String {
+        if ring == [i] {
+            return "its previousDigestS3Object is its own key".to_string();
+        }
+        let others: Vec<&str> =
+            ring.iter().filter(|&&j| j != i).map(|&j| file_name(&self.digests[j].file.key.key)).collect();
+        format!("its previous-digest links lead back to it through {}", others.join(", "))
     }
 
     fn index_digests(&mut self) {
@@ -309,6 +342,9 @@ impl<'a> Walk<'a> {
             (Err(problem), _) => return Verdict::new(DigestStatus::InvalidFormat, problem.clone()),
             (Ok(_), None) => return Verdict::new(DigestStatus::InvalidFormat, None),
         };
+        if let Some(detail) = self.looped.get(&i) {
+            return Verdict::new(DigestStatus::LinkCycle, detail.clone());
+        }
         if !loaded.file.key.is_location_of(&digest.object) {
             let original = format!("s3://{}/{}", digest.bucket, digest.object);
             return Verdict::new(DigestStatus::Moved, format!("its digestS3Object is {original}"));

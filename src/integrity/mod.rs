@@ -20,6 +20,7 @@
 //! [`EXIT_USAGE`] 2 when the run could not start ([`IntegrityError`]).
 
 mod chain;
+mod cycles;
 mod digest;
 mod error;
 mod files;

@@ -38,6 +38,9 @@ pub enum DigestStatus {
     SignatureMismatch,
     /// Not gzip/JSON, or a field validation needs is missing or malformed.
     InvalidFormat,
+    /// Its `previousDigestS3Object` is its own key, or leads back to it through other
+    /// digests: a loop, where a real chain only points back in time. Not an AWS status.
+    LinkCycle,
     /// No signature to check: none in the signatures file and no newer digest records
     /// one. Not INVALID, but nothing it lists can be vouched for.
     Unsigned,
@@ -55,6 +58,7 @@ impl DigestStatus {
             Self::HashMismatch => "INVALID: hash value doesn't match",
             Self::SignatureMismatch => "INVALID: signature doesn't match the next digest file",
             Self::InvalidFormat => "INVALID: invalid format",
+            Self::LinkCycle => "INVALID: previous digest link loops back to it",
             Self::Unsigned => "NOT VALIDATED: no signature to verify",
         }
     }

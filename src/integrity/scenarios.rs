@@ -769,3 +769,50 @@ fn a_forged_future_digest_outside_the_range_cannot_excuse_or_hide_planted_logs()
     assert_eq!(all.summary.digest_files.not_validated, 2);
     assert!(all.log_files.iter().any(|l| l.key == planted.key && l.status == LogStatus::DigestUnsigned));
 }
+
+#[test]
+fn a_digest_whose_previous_link_is_itself_breaks_the_chain() {
+    let mut f = six_hours();
+    let signing = TestKey::signing().unwrap();
+    let own = f.digest(5).key.clone();
+    f.rewrite_digest(5, |v| v["previousDigestS3Object"] = Value::from(own), Some(&signing));
+    let report = f.validate();
+    let j = json(&report);
+    assert_eq!(digest_json(&j, &f.digest(5).key)["status"], "link_cycle");
+    assert_eq!(digest_json(&j, &f.digest(5).key)["detail"], "its previousDigestS3Object is its own key");
+    assert_eq!(report.chains[0].status, ChainStatus::Broken);
+    assert_eq!(report.exit_code(), EXIT_INVALID);
+}
+
+#[test]
+fn a_ring_of_digests_breaks_the_chain_and_each_member_names_the_others() {
+    // Digests 3 -> 5 -> 4 -> 3, each signed by the real key, and every link a valid
+    // neighbour checks records the right hash and signature: only the loop is wrong.
+    let mut f = six_hours();
+    let signing = TestKey::signing().unwrap();
+    let newest = f.digest(5).key.clone();
+    f.rewrite_digest(3, |v| v["previousDigestS3Object"] = Value::from(newest), Some(&signing));
+    for i in [4, 5] {
+        let hash = fixture::uncompressed_sha256(&f.digest(i - 1).path).unwrap();
+        let signature = f.chain.signatures[&f.digest(i - 1).key].clone();
+        f.rewrite_digest(
+            i,
+            |v| {
+                v["previousDigestHashValue"] = Value::from(hash);
+                v["previousDigestSignature"] = Value::from(signature);
+            },
+            Some(&signing),
+        );
+    }
+    let report = f.validate();
+    let j = json(&report);
+    for i in [3, 4, 5] {
+        assert_eq!(digest_json(&j, &f.digest(i).key)["status"], "link_cycle", "digest {i}");
+    }
+    let detail = digest_json(&j, &f.digest(4).key)["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains(layout::file_name(&f.digest(3).key)) && detail.contains(layout::file_name(&f.digest(5).key)), "{detail}");
+    for i in [0, 1, 2] {
+        assert_eq!(digest_json(&j, &f.digest(i).key)["status"], "valid", "digest {i} is off the ring");
+    }
+    assert_eq!(report.chains[0].status, ChainStatus::Broken);
+}

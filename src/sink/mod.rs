@@ -5,10 +5,19 @@
 //! - [`RecordsSink`]: one `{"Records":[...]}` document, the body of an AWS delivery file.
 //! - [`S3LayoutSink`]: gzip delivery files in the AWS `CloudTrail-Insight` S3 layout.
 //! - [`CollectSink`]: records kept in memory, for in-process callers.
+//!
+//! Every file written here is atomic ([`atomic`]): staged under a temporary name and
+//! renamed into place only when the caller commits it after a successful run, so a
+//! failed or killed run leaves earlier output untouched. What a re-run into an
+//! `--out DIR` folder replaces is decided in one place, [`LayoutCommit`].
 
+pub mod atomic;
+mod outdir;
 mod s3;
 
-pub use s3::S3LayoutSink;
+pub use atomic::{stage, AtomicFile, Staged, StagedWriter};
+pub use outdir::{Committed, LayoutCommit, MANIFEST};
+pub use s3::{is_account_id, is_layout_path, is_region_name, relative_path, Refused, S3LayoutSink};
 
 use crate::insight::InsightRecord;
 use std::io::{self, Write};
@@ -112,6 +121,13 @@ pub fn to_writer<'a, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sink + 'a
         Format::Records => Box::new(RecordsSink::new(out)),
         Format::Ndjson => Box::new(NdjsonSink::new(out)),
     }
+}
+
+/// A sink writing `format` to the file `path`, staged: the file appears (or replaces
+/// the earlier one) only when the returned handle is committed.
+pub fn to_file(format: Format, path: &std::path::Path) -> io::Result<(Box<dyn Sink>, Staged)> {
+    let (staged, writer) = stage(path)?;
+    Ok((to_writer(format, writer), staged))
 }
 
 #[cfg(test)]
