@@ -55,5 +55,5 @@ pub fn batch(recs: &[Rec]) -> FileBatch {
             feeds: None,
         })
         .collect();
-    FileBatch { strings, events, report: FileReport::new("test".into()) }
+    FileBatch { strings, events, report: FileReport::new("test".into()), ..FileBatch::default() }
 }

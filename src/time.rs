@@ -3,6 +3,21 @@
 //! Everything downstream of ingest counts in whole UTC minutes since the Unix epoch
 //! ([`Minute`]); this module parses `eventTime` into that unit without allocating and
 //! formats minutes back into the `YYYY-MM-DDTHH:MM:SSZ` form AWS records use.
+//!
+//! Accepted `eventTime` forms. CloudTrail itself writes `2023-07-10T12:11:15Z`; exports
+//! (Athena, SIEMs, Logstash, CSV round trips) rewrite it, so every form whose instant is
+//! unambiguous is read:
+//!
+//! - a date `YYYY-MM-DD` and a time `HH:MM:SS` (seconds required, `60` allowed for a
+//!   leap second), separated by `T`, `t` or one space;
+//! - optionally a fraction of a second, `.` and 1 to 9 digits (dropped: we count
+//!   minutes);
+//! - then `Z`/`z`, an offset `+HH:MM`, `-HH:MM`, `+HHMM` or `-HHMM`, or nothing. No zone
+//!   means UTC: CloudTrail times are UTC, and the exporters that drop the `Z` (SQL
+//!   `timestamp` columns, `2026-01-11 22:54:56.000000000`) keep UTC values.
+//!
+//! Anything else (a date alone, epoch numbers, zone names, day-first dates) is refused,
+//! and the record is reported as having a bad `eventTime` rather than guessed at.
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
@@ -12,38 +27,69 @@ pub type Minute = i64;
 pub const MINUTES_PER_DAY: Minute = 1440;
 pub const MINUTES_PER_WEEK: Minute = 7 * MINUTES_PER_DAY;
 
-/// Parses a CloudTrail `eventTime` into a minute, or `None` when it is not a valid time.
+/// Parses a CloudTrail `eventTime` into a minute, or `None` when it is not one of the
+/// accepted forms (see the module documentation).
 ///
-/// The common `YYYY-MM-DDTHH:MM:SSZ` form is parsed by hand (this runs once per record);
-/// anything else (fractional seconds, offsets) falls back to RFC 3339 parsing.
+/// The form CloudTrail writes, `YYYY-MM-DDTHH:MM:SSZ`, is tried first with no more than
+/// a length check and a few byte compares, as this runs once per record.
 pub fn parse_event_minute(s: &str) -> Option<Minute> {
-    parse_fixed(s.as_bytes()).or_else(|| {
-        DateTime::parse_from_rfc3339(s)
-            .ok()
-            .map(|t| t.timestamp().div_euclid(60))
-    })
+    let b = s.as_bytes();
+    if b.len() == 20 && b[10] == b'T' && b[19] == b'Z' {
+        return civil_minute(&b[..19]);
+    }
+    parse_exported(b)
 }
 
-fn parse_fixed(b: &[u8]) -> Option<Minute> {
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+/// The exported forms: other separators, fractions, offsets, or no zone.
+fn parse_exported(b: &[u8]) -> Option<Minute> {
+    if b.len() < 19 || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
+    let local = civil_minute(&b[..19])?;
+    let zone = skip_fraction(&b[19..])?;
+    Some(local - offset_minutes(zone)?)
+}
+
+/// The text after an optional `.` and 1 to 9 digits.
+fn skip_fraction(b: &[u8]) -> Option<&[u8]> {
+    let Some(rest) = b.strip_prefix(b".") else { return Some(b) };
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    (1..=9).contains(&digits).then(|| &rest[digits..])
+}
+
+/// Minutes east of UTC of a zone suffix: empty (UTC), `Z`, `+HH:MM` or `+HHMM`.
+fn offset_minutes(zone: &[u8]) -> Option<Minute> {
+    let (sign, hhmm) = match zone {
+        [] | [b'Z' | b'z'] => return Some(0),
+        [b'+', rest @ ..] => (1, rest),
+        [b'-', rest @ ..] => (-1, rest),
+        _ => return None,
     };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let (h, m) = match hhmm {
+        [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?),
+        _ => return None,
+    };
+    (h <= 23 && m <= 59).then(|| sign * Minute::from(h * 60 + m))
+}
+
+/// `YYYY-MM-DD?HH:MM:SS` (19 bytes, separator already checked) as a UTC minute.
+fn civil_minute(b: &[u8]) -> Option<Minute> {
+    if b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
     if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
     let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
     let days = i64::from(date.num_days_from_ce() - EPOCH_DAYS_FROM_CE);
     Some(days * MINUTES_PER_DAY + i64::from(hour) * 60 + i64::from(minute))
+}
+
+/// The decimal value of a short run of ASCII digits, `None` if any byte is not a digit.
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
 }
 
 /// `NaiveDate::from_ymd(1970, 1, 1).num_days_from_ce()`.
@@ -103,6 +149,41 @@ mod tests {
     #[test]
     fn rejects_impossible_times() {
         for bad in ["2026-13-45T99:00:00Z", "", "yesterday", "2026-02-30T00:00:00Z", "2026-01-01T24:00:00Z"] {
+            assert_eq!(parse_event_minute(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn reads_exported_forms_as_the_same_instant() {
+        let want = parse_event_minute("2026-01-11T22:54:56Z");
+        for form in [
+            "2026-01-11 22:54:56.000000000",
+            "2026-01-11 22:54:56",
+            "2026-01-11T22:54:56.5Z",
+            "2026-01-11t22:54:56z",
+            "2026-01-12T00:54:56+02:00",
+            "2026-01-11T20:24:56-0230",
+            "2026-01-11 22:54:56.123+00:00",
+        ] {
+            assert_eq!(parse_event_minute(form), want, "{form}");
+        }
+    }
+
+    #[test]
+    fn refuses_ambiguous_or_partial_forms() {
+        for bad in [
+            "2026-01-11",
+            "2026-01-11 22:54",
+            "2026-01-11  22:54:56",
+            "2026-01-11 22:54:56.",
+            "2026-01-11 22:54:56.1234567890",
+            "2026-01-11 22:54:56 UTC",
+            "2026-01-11T22:54:56+2",
+            "2026-01-11T22:54:56+24:00",
+            "11/01/2026 22:54:56",
+            "1768172096",
+            "2026-01-11X22:54:56Z",
+        ] {
             assert_eq!(parse_event_minute(bad), None, "{bad}");
         }
     }

@@ -313,7 +313,7 @@ impl Aggregates {
             let mut gone = days.iter().filter(|fd| outside(fd.day));
             let Some(first) = gone.next() else { continue };
             let n = first.records + gone.map(|fd| fd.records).sum::<u64>();
-            let why = RecordSkip::OutOfRange(format!("{}; the data spans {}", format_minute(first.example), range.map_or_else(|| "no days".to_string(), |r| r.to_string())));
+            let why = RecordSkip::TimeOutOfRange(format!("{}; the data spans {}", format_minute(first.example), range.map_or_else(|| "no days".to_string(), |r| r.to_string())));
             report.skip_many(why, n as usize);
             report.records = report.records.saturating_sub(n as usize);
         }

@@ -65,8 +65,23 @@ pub struct Discovery {
     pub non_event: BTreeMap<NonEventKind, usize>,
     /// Files inside folders whose names are not CloudTrail-like (not read).
     pub ignored: usize,
+    /// The first [`IGNORED_EXAMPLES`] of them, in walk order, so a summary can say which
+    /// files it passed over (and why "no CloudTrail files found").
+    pub ignored_examples: Vec<PathBuf>,
     /// Paths that could not be walked, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
+}
+
+/// How many ignored paths [`Discovery`] keeps as examples.
+pub const IGNORED_EXAMPLES: usize = 5;
+
+impl Discovery {
+    fn ignore(&mut self, path: &Path) {
+        self.ignored += 1;
+        if self.ignored_examples.len() < IGNORED_EXAMPLES {
+            self.ignored_examples.push(path.to_path_buf());
+        }
+    }
 }
 
 /// Expands the given paths (`-` is standard input) into the files to read.
@@ -106,7 +121,7 @@ fn walk(root: &Path, found: &mut Discovery) {
         } else if is_cloudtrail_name(path) {
             found.files.push(InputFile::Path(path.to_path_buf()));
         } else {
-            found.ignored += 1;
+            found.ignore(path);
         }
     }
 }
@@ -155,12 +170,26 @@ mod tests {
         assert_eq!(found.files[2], InputFile::Stdin);
         assert_eq!(found.non_event.get(&NonEventKind::Digest), Some(&1));
         assert_eq!(found.ignored, 1);
+        assert_eq!(found.ignored_examples, [logs.join("notes.txt")]);
+    }
+
+    #[test]
+    fn keeps_the_first_few_ignored_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..8 {
+            std::fs::write(dir.path().join(format!("export-{i}.csv")), "x").unwrap();
+        }
+        let found = discover(&[dir.path().to_path_buf()]);
+        assert!(found.files.is_empty());
+        assert_eq!(found.ignored, 8);
+        let names: Vec<_> = found.ignored_examples.iter().map(|p| p.file_name().unwrap().to_owned()).collect();
+        assert_eq!(names, ["export-0.csv", "export-1.csv", "export-2.csv", "export-3.csv", "export-4.csv"]);
     }
 
     #[test]
     fn reports_missing_paths() {
         let found = discover(&[PathBuf::from("/definitely/not/here")]);
         assert!(found.files.is_empty());
-        assert_eq!(found.unreadable.len(), 1);
+        assert_eq!(found.unreadable, [(PathBuf::from("/definitely/not/here"), "no such file or folder".to_string())]);
     }
 }

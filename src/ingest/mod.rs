@@ -5,77 +5,230 @@
 //! each file into a [`FileBatch`] of compact [`Event`]s (strings interned per file) plus a
 //! [`FileReport`] saying what was skipped and why. Files are independent, so the caller
 //! maps them in parallel and merges the batches once (see [`crate::aggregate`]).
+//!
+//! A file is read as a stream, never whole: its bytes are decompressed and cut into
+//! records chunk by chunk, and [`ReadLimits`] bound how far one file is read, so neither
+//! a gzip bomb nor `/dev/zero` decides how much memory or time a run takes.
 
 pub mod counts;
 mod decode;
 mod discover;
 mod parse;
+mod read_only;
 mod record;
 mod report;
 
-pub use discover::{discover, Discovery, InputFile, NonEventKind};
-pub use record::{infer_read_only, Category, Event, Feeds, NULL_VALUE};
+pub use discover::{discover, Discovery, InputFile, NonEventKind, IGNORED_EXAMPLES};
+pub use read_only::{infer_read_only, infer_read_only_api};
+pub use record::{is_account_id, is_region, Category, Event, Feeds, NULL_VALUE};
 pub use report::{FileProblem, FileReport, RecordSkip};
 
 use crate::intern::Interner;
-use std::io::Read;
+use decode::{Capped, Format};
+use flate2::read::MultiGzDecoder;
+use record::Unused;
+use std::io::{self, Cursor, Read};
+use std::path::Path;
 
 /// What one input file yielded: its good events and the report of what was not good.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct FileBatch {
     pub strings: Interner,
     pub events: Vec<Event>,
     pub report: FileReport,
+    /// The identity of a file read from a path ([`source_id`]); `None` for standard input.
+    pub source_id: Option<String>,
+    /// For a counts table, the source ids of the files it was made from (its
+    /// `trailsight.sources` metadata, see [`counts`]); empty for log files.
+    pub made_from: Vec<String>,
+}
+
+/// Bounds on what reading one input file may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Most bytes read from one file, counted both as stored and after decompression.
+    /// A file that goes on past it is reported "over the size limit", and its records up
+    /// to there are kept.
+    pub max_file_bytes: u64,
+}
+
+impl ReadLimits {
+    /// 4 GiB. A CloudTrail delivery file covers about five minutes of one account and
+    /// region and is far smaller (megabytes, even for busy accounts), and an export of a
+    /// whole day of a large organisation fits; yet a gzip bomb or an endless device is
+    /// cut after seconds of reading. Memory does not grow with this limit (the text is
+    /// streamed), only with the records kept: about 70 bytes per record.
+    pub const DEFAULT_MAX_FILE_BYTES: u64 = 4 << 30;
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        Self { max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES }
+    }
+}
+
+/// The identity of an input file, the same for every copy of it: its file name and size
+/// (`<name>:<bytes>`). A counts table stores the ids of the files it was made from, so a
+/// run can tell when it is given both the table and one of those files.
+pub fn source_id(path: &Path, size: u64) -> String {
+    let name = path.file_name().unwrap_or(path.as_os_str()).to_string_lossy();
+    format!("{name}:{size}")
+}
+
+/// Reads, decompresses and parses one input file with the default [`ReadLimits`].
+pub fn read_file(file: &InputFile) -> FileBatch {
+    read_file_with(file, &ReadLimits::default())
 }
 
 /// Reads, decompresses and parses one input file. Never fails: every problem is recorded
 /// in the batch's report, and every record that could be read is kept.
-pub fn read_file(file: &InputFile) -> FileBatch {
-    let mut report = FileReport::new(file.display_name());
-    let bytes = match load(file) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            report.problems.push(FileProblem::Unreadable(e.to_string()));
-            return FileBatch { strings: Interner::new(), events: Vec::new(), report };
+pub fn read_file_with(file: &InputFile, limits: &ReadLimits) -> FileBatch {
+    let mut batch = FileBatch { report: FileReport::new(file.display_name()), ..FileBatch::default() };
+    match open(file) {
+        Ok((reader, size)) => {
+            batch.source_id = size.and_then(|size| path_of(file).map(|p| source_id(p, size)));
+            read_source(reader, limits, &mut batch);
         }
+        Err(e) => batch.report.problems.push(FileProblem::Unreadable(e.to_string())),
+    }
+    finish(&mut batch);
+    log_file(&batch.report);
+    batch
+}
+
+/// The file's reader, and its size on disk when it has one.
+fn open(file: &InputFile) -> io::Result<(Box<dyn Read>, Option<u64>)> {
+    match file {
+        InputFile::Stdin => Ok((Box::new(io::stdin().lock()), None)),
+        InputFile::Path(p) => {
+            let f = std::fs::File::open(p)?;
+            let size = f.metadata().ok().map(|m| m.len());
+            Ok((Box::new(f), size))
+        }
+    }
+}
+
+fn path_of(file: &InputFile) -> Option<&Path> {
+    match file {
+        InputFile::Path(p) => Some(p),
+        InputFile::Stdin => None,
+    }
+}
+
+/// Reads one opened file into `batch`, by the format its first bytes show.
+fn read_source(reader: impl Read, limits: &ReadLimits, batch: &mut FileBatch) {
+    let limit = limits.max_file_bytes;
+    let mut stored = Capped::new(reader, limit);
+    let head = match decode::read_head(&mut stored) {
+        Ok(head) => head,
+        Err(e) => return batch.report.problems.push(FileProblem::Unreadable(e.to_string())),
     };
-    report.bytes_read = bytes.len() as u64;
-    if counts::is_parquet(&bytes) {
-        return counts::read(bytes, report);
+    let format = decode::sniff(&head);
+    if format == Format::Parquet {
+        return read_counts(head, &mut stored, limit, batch);
     }
-    let (text, decode_problem) = decode::decompress(bytes);
-    report.problems.extend(decode_problem);
-    let mut strings = Interner::new();
-    let mut events = Vec::with_capacity(text.len() / 1200);
-    let outcome = parse::for_each_record(&text, |raw| {
-        match record::to_event(raw, &mut strings) {
-            Ok(event) => events.push(event),
-            Err(skip) => report.skip(skip),
-        }
-    });
-    if let Err(problem) = outcome {
-        report.problems.push(problem);
+    let mut text = Capped::new(text_of(format, head, &mut stored), limit);
+    let end = read_records(&mut text, batch);
+    let (text_bytes, text_over) = (text.yielded(), text.is_over());
+    drop(text);
+    let report = &mut batch.report;
+    (report.bytes_read, report.text_bytes) = (stored.yielded(), text_bytes);
+    let over = text_over || stored.is_over();
+    // A stream that broke only because the stored bytes were cut is not broken.
+    if let Some(e) = end.read_error.filter(|_| !stored.is_over()) {
+        report.problems.push(match format {
+            Format::Gzip => FileProblem::BrokenGzip(e.to_string()),
+            _ => FileProblem::Unreadable(e.to_string()),
+        });
     }
-    report.records = events.len();
-    if events.is_empty() && report.problems.is_empty() && report.skipped_records() == 0 {
+    if over {
+        report.problems.push(FileProblem::OverSizeLimit { limit });
+    }
+    match end.problem {
+        // The text ends early (or blank) because the limit cut it, which is already said.
+        Some(FileProblem::TruncatedJson { .. } | FileProblem::Empty) if over => {}
+        Some(problem) => report.problems.push(problem),
+        None => {}
+    }
+}
+
+/// The decompressed text of a stored stream whose first bytes were `head`.
+fn text_of<'a>(format: Format, head: Vec<u8>, stored: &'a mut impl Read) -> Box<dyn Read + 'a> {
+    let whole = Cursor::new(head).chain(stored);
+    match format {
+        Format::Gzip => Box::new(MultiGzDecoder::new(whole)),
+        Format::Parquet | Format::Plain => Box::new(whole),
+    }
+}
+
+/// Streams the records of a text into the batch.
+fn read_records(text: &mut impl Read, batch: &mut FileBatch) -> parse::ScanEnd {
+    let FileBatch { strings, events, report, .. } = batch;
+    parse::scan(text, |raw| match record::to_event(raw, strings) {
+        Ok(event) => events.push(event),
+        Err(Unused::Skip(skip)) => report.skip(skip),
+        Err(Unused::NonEvent(kind)) => report.non_event = Some(kind),
+    })
+}
+
+/// A counts table is read whole (Parquet needs its footer), within the same limit.
+fn read_counts(head: Vec<u8>, stored: &mut Capped<impl Read>, limit: u64, batch: &mut FileBatch) {
+    let mut bytes = head;
+    let read = stored.read_to_end(&mut bytes);
+    let mut report = std::mem::take(&mut batch.report);
+    (report.bytes_read, report.text_bytes) = (stored.yielded(), stored.yielded());
+    if let Err(e) = read {
+        report.problems.push(FileProblem::Unreadable(e.to_string()));
+    } else if stored.is_over() {
+        report.problems.push(FileProblem::OverSizeLimit { limit });
+    } else {
+        let table = counts::read(bytes, report);
+        (batch.strings, batch.events, batch.made_from) = (table.strings, table.events, table.made_from);
+        report = table.report;
+    }
+    batch.report = report;
+}
+
+/// Counts what was kept, and says so when a file held nothing at all.
+fn finish(batch: &mut FileBatch) {
+    let report = &mut batch.report;
+    report.records = batch.events.len();
+    // A file of Insight records (e.g. a CloudTrail-Insight file outside its folder): its
+    // records are still counted as insight records, and the file is marked.
+    if !batch.events.is_empty() && batch.events.iter().all(|e| e.category == Category::Insight) {
+        report.non_event.get_or_insert(NonEventKind::Insight);
+    }
+    let nothing = batch.events.is_empty() && report.problems.is_empty() && report.skipped_records() == 0;
+    if nothing && report.non_event.is_none() {
         report.problems.push(FileProblem::NoRecords);
     }
-    FileBatch { strings, events, report }
 }
 
-/// Bytes of text in one input file after decompression, or 0 when it cannot be read:
-/// the floor any reader of the file pays, measured by the scale benchmark.
+fn log_file(report: &FileReport) {
+    tracing::debug!(
+        path = %report.path,
+        bytes = report.bytes_read,
+        text_bytes = report.text_bytes,
+        records = report.records,
+        skipped = report.skipped_records(),
+        problems = report.problems.len(),
+        non_event = ?report.non_event,
+        "file read"
+    );
+}
+
+/// Bytes of text in one input file after decompression (up to the default limit), or 0
+/// when it cannot be read: the floor any reader of the file pays, measured by the scale
+/// benchmark.
 pub fn decompressed_len(file: &InputFile) -> u64 {
-    load(file).map_or(0, |bytes| decode::decompress(bytes).0.len() as u64)
-}
-
-fn load(file: &InputFile) -> std::io::Result<Vec<u8>> {
-    match file {
-        InputFile::Stdin => {
-            let mut buf = Vec::new();
-            std::io::stdin().lock().read_to_end(&mut buf)?;
-            Ok(buf)
-        }
-        InputFile::Path(p) => std::fs::read(p),
-    }
+    let limit = ReadLimits::DEFAULT_MAX_FILE_BYTES;
+    let Ok((reader, _)) = open(file) else { return 0 };
+    let mut stored = Capped::new(reader, limit);
+    let Ok(head) = decode::read_head(&mut stored) else { return 0 };
+    let format = decode::sniff(&head);
+    let mut text = Capped::new(text_of(format, head, &mut stored), limit);
+    let mut chunk = vec![0u8; 1 << 16];
+    // A broken stream counts what was inflated before the break.
+    while matches!(text.read(&mut chunk), Ok(n) if n > 0) {}
+    text.yielded()
 }

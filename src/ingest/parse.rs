@@ -1,39 +1,131 @@
-//! Finding the records inside a file's text, one raw JSON value at a time.
+//! Finding the records inside a file's text, one raw JSON value at a time, as the text
+//! streams in.
 //!
-//! Accepted shapes: a delivery file `{"Records":[...]}`, a bare array of records, and a
-//! stream of records (one per line, or just separated by white space). Each record is
-//! cut out of the text by matching its brackets outside strings, a scan far cheaper than
-//! a parse, and then typed once (see [`super::record::to_event`]): one bad record never
-//! hides the next, and a file cut off mid-way still yields every record before the cut.
-//! Values that are not objects or arrays are cut out by serde_json.
+//! Accepted shapes, in any mix and any number one after another: delivery documents
+//! `{"Records":[...]}` (the `Records` key anywhere among the document's keys), bare
+//! arrays of records, and records on their own (one per line, or just separated by white
+//! space). `zcat *.json.gz` gives the first shape many times over.
+//!
+//! Each record is cut out of the text by matching its brackets outside strings, a scan
+//! far cheaper than a parse, and then typed once (see [`super::record::to_event`]). A
+//! document's keys are scanned the same way, so its `Records` array is streamed element
+//! by element wherever the key sits: one bad record never hides the next, and a text cut
+//! off mid-way still yields every record before the cut. Values that are not objects or
+//! arrays are cut out by serde_json.
+//!
+//! The [`Scanner`] is fed the text a chunk at a time ([`scan`]) and keeps only its place
+//! in the document structure between chunks, so memory follows the largest record, not
+//! the size of the file.
 
 use super::report::FileProblem;
-use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::io::{self, Read};
 
-/// One top-level value's JSON text.
+/// One value's JSON text.
 pub type Slice<'a> = &'a [u8];
 
-/// Calls `on_record` for each top-level record of `text`, in file order. Returns the
-/// problem that stopped parsing early, if any; records before it were all delivered.
+/// Bytes read from the source per chunk; a chunk grows when one value is larger.
+const CHUNK: usize = 1 << 20;
+
+/// How a streamed text ended.
+#[derive(Debug, Default)]
+pub struct ScanEnd {
+    /// The structural problem that stopped parsing, if any.
+    pub problem: Option<FileProblem>,
+    /// The read error that ended the text early, if any (a broken gzip stream).
+    pub read_error: Option<io::Error>,
+}
+
+/// Streams `text` through a [`Scanner`], calling `on_record` for each record in order.
+/// A read error ends the text where it broke: everything before it is still parsed.
+pub fn scan(text: &mut impl Read, on_record: impl FnMut(Slice<'_>)) -> ScanEnd {
+    scan_in_chunks(text, CHUNK, on_record)
+}
+
+fn scan_in_chunks(text: &mut impl Read, chunk: usize, mut on_record: impl FnMut(Slice<'_>)) -> ScanEnd {
+    let mut scanner = Scanner::new();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut end = ScanEnd::default();
+    loop {
+        // Doubling the request when a value spans the whole buffer keeps rescans of a
+        // huge value linear in its size.
+        let want = chunk.max(buf.len());
+        let at_end = match fill(text, &mut buf, want) {
+            Ok(reached_end) => reached_end,
+            Err(e) => {
+                end.read_error = Some(e);
+                true
+            }
+        };
+        match scanner.feed(&buf, at_end, &mut on_record) {
+            Ok(consumed) => drop(buf.drain(..consumed)),
+            Err(problem) => {
+                end.problem = Some(problem);
+                return end;
+            }
+        }
+        if at_end {
+            return end;
+        }
+    }
+}
+
+/// Appends up to `want` bytes to `buf`; true when the source has no more.
+fn fill(source: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+    let target = buf.len() + want;
+    buf.reserve(want);
+    let mut scratch = [0u8; 64 * 1024];
+    while buf.len() < target {
+        let room = (target - buf.len()).min(scratch.len());
+        match source.read(&mut scratch[..room]) {
+            Ok(0) => return Ok(true),
+            Ok(n) => buf.extend_from_slice(&scratch[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// Calls `on_record` for each record of a complete text, in order. Returns the problem
+/// that stopped parsing early, if any; records before it were all delivered.
+#[cfg(test)]
 pub fn for_each_record<'a>(
     text: &'a [u8],
     mut on_record: impl FnMut(Slice<'a>),
 ) -> Result<(), FileProblem> {
-    let start = skip_bom_and_ws(text, 0);
-    if start == text.len() {
-        return Err(FileProblem::Empty);
-    }
-    let mut seen = 0usize;
-    let mut emit = |v: Slice<'a>| {
-        seen += 1;
-        on_record(v)
-    };
-    let result = match records_array_start(text, start) {
-        Some(array_at) => for_each_element(text, array_at, &mut emit).map(|_| ()),
-        None => for_each_top_level(text, start, &mut emit),
-    };
-    result.map_err(|e| e.into_problem(seen))
+    Scanner::new().feed(text, true, &mut on_record).map(|_| ())
+}
+
+/// Where the scanner stands in the document structure, between two values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// Between top-level values.
+    Top,
+    /// Inside an array of records: a bare array, or a document's `Records`.
+    Elements { in_document: bool },
+    /// Inside a document after its `Records` array: its remaining keys are skipped.
+    DocumentTail,
+}
+
+/// A resumable scan over a text that arrives in pieces.
+#[derive(Debug)]
+pub struct Scanner {
+    level: Level,
+    /// Values delivered so far, for the report of where parsing stopped.
+    seen: usize,
+    /// Whether anything but white space was seen: a blank text is reported as empty.
+    has_content: bool,
+}
+
+/// What the object at the scan position turned out to be.
+enum Shape {
+    /// A delivery document: its `Records` array's elements start at this index.
+    Document { records_at: usize },
+    /// Any other object, this many bytes long: a record.
+    Plain(usize),
+    /// The text ends inside it.
+    Incomplete,
 }
 
 /// Where parsing stopped, before it is turned into a report.
@@ -60,98 +152,206 @@ impl Stop {
     }
 }
 
-/// If the text opens with `{"Records":[`, the index just past the `[`.
-fn records_array_start(text: &[u8], at: usize) -> Option<usize> {
-    let mut i = skip_ws(text, at);
-    if text.get(i) != Some(&b'{') {
-        return None;
+impl Default for Scanner {
+    fn default() -> Self {
+        Self::new()
     }
-    i = skip_ws(text, i + 1);
-    let key = b"\"Records\"";
-    if !text[i..].starts_with(key) {
-        return None;
-    }
-    i = skip_ws(text, i + key.len());
-    if text.get(i) != Some(&b':') {
-        return None;
-    }
-    i = skip_ws(text, i + 1);
-    (text.get(i) == Some(&b'[')).then_some(i + 1)
 }
 
-/// Walks the elements of an array whose `[` has been consumed, up to its `]`; returns
-/// the index just past the `]`.
-fn for_each_element<'a>(
-    text: &'a [u8],
-    mut at: usize,
-    emit: &mut impl FnMut(Slice<'a>),
-) -> Result<usize, Stop> {
-    loop {
-        at = skip_ws(text, at);
-        match text.get(at) {
-            None => return Err(Stop::Truncated),
-            Some(b']') => return Ok(at + 1),
-            Some(b',') => at += 1,
-            Some(_) => {
-                let (value, len) = next_value(&text[at..])?;
-                emit(value);
-                at += len;
+impl Scanner {
+    pub fn new() -> Self {
+        Self { level: Level::Top, seen: 0, has_content: false }
+    }
+
+    /// Delivers every value that lies wholly in `text` and returns how many bytes were
+    /// used: the caller keeps the rest and feeds it again with more text after it.
+    /// `at_end` says no more text follows. An error ends the text.
+    pub fn feed<'a>(
+        &mut self,
+        text: &'a [u8],
+        at_end: bool,
+        emit: &mut impl FnMut(Slice<'a>),
+    ) -> Result<usize, FileProblem> {
+        let mut at = 0;
+        loop {
+            at = self.skip_blank(text, at);
+            if at == text.len() {
+                return self.end_of_chunk(at, at_end);
+            }
+            self.has_content = true;
+            match self.step(text, at, at_end, emit) {
+                Ok(Some(next)) => at = next,
+                Ok(None) if !at_end => return Ok(at),
+                Ok(None) => return Err(Stop::Truncated.into_problem(self.seen)),
+                Err(stop) => return Err(stop.into_problem(self.seen)),
             }
         }
     }
+
+    /// White space, and between top-level values a byte-order mark (each file of a
+    /// concatenation may start with one).
+    fn skip_blank(&self, text: &[u8], at: usize) -> usize {
+        let at = skip_ws(text, at);
+        if self.level == Level::Top && text[at..].starts_with(&[0xEF, 0xBB, 0xBF]) {
+            return skip_ws(text, at + 3);
+        }
+        at
+    }
+
+    fn end_of_chunk(&self, at: usize, at_end: bool) -> Result<usize, FileProblem> {
+        match self.level {
+            _ if !at_end => Ok(at),
+            Level::Top if self.has_content => Ok(at),
+            Level::Top => Err(FileProblem::Empty),
+            _ => Err(Stop::Truncated.into_problem(self.seen)),
+        }
+    }
+
+    /// Takes one step from the non-blank byte at `at`: the index after it, or `None`
+    /// when the text ends inside the next value.
+    fn step<'a>(
+        &mut self,
+        text: &'a [u8],
+        at: usize,
+        at_end: bool,
+        emit: &mut impl FnMut(Slice<'a>),
+    ) -> Result<Option<usize>, Stop> {
+        match (self.level, text[at]) {
+            (Level::Top, b'[') => self.enter(Level::Elements { in_document: false }, at + 1),
+            (Level::Top, b'{') => match document_shape(text, at) {
+                Shape::Document { records_at } => {
+                    self.enter(Level::Elements { in_document: true }, records_at)
+                }
+                Shape::Plain(len) => Ok(Some(self.deliver(text, at, len, emit))),
+                Shape::Incomplete => Ok(None),
+            },
+            (Level::Elements { .. } | Level::DocumentTail, b',') => Ok(Some(at + 1)),
+            (Level::Elements { in_document: true }, b']') => self.enter(Level::DocumentTail, at + 1),
+            (Level::Elements { in_document: false }, b']') => self.enter(Level::Top, at + 1),
+            (Level::DocumentTail, b'}') => self.enter(Level::Top, at + 1),
+            (Level::DocumentTail, b'"') => skip_member(text, at, at_end),
+            (Level::DocumentTail, other) => Err(Stop::Syntax(format!(
+                "expected a key or '}}' after the Records array, found {:?}",
+                char::from(other)
+            ))),
+            _ => match value_len(&text[at..], at_end)? {
+                Some(len) => Ok(Some(self.deliver(text, at, len, emit))),
+                None => Ok(None),
+            },
+        }
+    }
+
+    fn enter(&mut self, level: Level, next: usize) -> Result<Option<usize>, Stop> {
+        self.level = level;
+        Ok(Some(next))
+    }
+
+    fn deliver<'a>(&mut self, text: &'a [u8], at: usize, len: usize, emit: &mut impl FnMut(Slice<'a>)) -> usize {
+        self.seen += 1;
+        emit(&text[at..at + len]);
+        at + len
+    }
 }
 
-/// Walks a stream of top-level values: records, arrays of records, or `{"Records":...}`
-/// objects whose key is not first.
-fn for_each_top_level<'a>(
-    text: &'a [u8],
-    mut at: usize,
-    emit: &mut impl FnMut(Slice<'a>),
-) -> Result<(), Stop> {
+/// Scans the keys of the object at `at` (depth 1 only, values skipped by bracket
+/// matching) for a `Records` array, so key order never matters. An object whose keys
+/// cannot be scanned is cut out whole, for the typed parse to report.
+fn document_shape(text: &[u8], at: usize) -> Shape {
+    let mut i = at + 1;
     loop {
-        at = skip_ws(text, at);
-        if at >= text.len() {
-            return Ok(());
+        i = skip_ws(text, i);
+        match text.get(i) {
+            None => return Shape::Incomplete,
+            Some(b'}') => return Shape::Plain(i + 1 - at),
+            Some(b',') => {
+                i += 1;
+                continue;
+            }
+            Some(b'"') => {}
+            Some(_) => return cut_whole(text, at),
         }
-        if text[at] == b'[' {
-            at = for_each_element(text, at + 1, emit)?;
-            continue;
+        let Some(key_end) = string_end(text, i) else { return Shape::Incomplete };
+        let key = &text[i + 1..key_end - 1];
+        i = skip_ws(text, key_end);
+        match text.get(i) {
+            None => return Shape::Incomplete,
+            Some(b':') => i = skip_ws(text, i + 1),
+            Some(_) => return cut_whole(text, at),
         }
-        let (value, len) = next_value(&text[at..])?;
-        match wrapped_records(value) {
-            Some(records) => records.into_iter().for_each(&mut *emit),
-            None => emit(value),
+        match text.get(i) {
+            None => return Shape::Incomplete,
+            Some(b'[') if key == b"Records" => return Shape::Document { records_at: i + 1 },
+            Some(_) => {}
         }
-        at += len;
+        match skip_len(&text[i..]) {
+            Some(len) => i += len,
+            None => return Shape::Incomplete,
+        }
     }
 }
 
-/// The records of an object that has a `Records` array somewhere among its keys.
-fn wrapped_records(value: Slice<'_>) -> Option<Vec<Slice<'_>>> {
-    #[derive(Deserialize)]
-    struct Wrapper<'a> {
-        #[serde(borrow, rename = "Records")]
-        records: Option<Vec<&'a RawValue>>,
-    }
-    if !value.starts_with(b"{") || memchr::memmem::find(value, b"\"Records\"").is_none() {
-        return None;
-    }
-    let records = serde_json::from_slice::<Wrapper>(value).ok()?.records?;
-    Some(records.into_iter().map(|r| r.get().as_bytes()).collect())
+fn cut_whole(text: &[u8], at: usize) -> Shape {
+    balanced_len(&text[at..]).map_or(Shape::Incomplete, Shape::Plain)
 }
 
-/// Cuts one JSON value from the start of `text`, returning it and its length in bytes.
-/// Objects and arrays are cut by bracket matching; anything else is parsed.
-fn next_value(text: &[u8]) -> Result<(Slice<'_>, usize), Stop> {
+/// Skips one `"key": value` member of a document after its `Records` array.
+fn skip_member(text: &[u8], at: usize, at_end: bool) -> Result<Option<usize>, Stop> {
+    let Some(key_end) = string_end(text, at) else { return Ok(None) };
+    let i = skip_ws(text, key_end);
+    match text.get(i) {
+        None => return Ok(None),
+        Some(b':') => {}
+        Some(_) => return Err(Stop::Syntax("expected ':' after a key".to_string())),
+    }
+    let i = skip_ws(text, i + 1);
+    if i == text.len() {
+        return Ok(None);
+    }
+    Ok(value_len(&text[i..], at_end)?.map(|len| i + len))
+}
+
+/// Length of the value that opens `text`, to skip it while scanning keys: brackets are
+/// matched, strings followed to their quote, anything else runs to the next delimiter
+/// (a bad scalar is caught by the typed parse of the record). `None` when the text ends
+/// first.
+fn skip_len(text: &[u8]) -> Option<usize> {
+    match text.first()? {
+        b'{' | b'[' => balanced_len(text),
+        b'"' => string_end(text, 0),
+        _ => text.iter().position(|&c| matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace()),
+    }
+}
+
+/// Cuts one JSON value from the start of `text`, returning its length in bytes, or
+/// `None` when the text (not yet at its end) stops inside it. Objects and arrays are
+/// cut by bracket matching; anything else is parsed.
+fn value_len(text: &[u8], at_end: bool) -> Result<Option<usize>, Stop> {
     if matches!(text.first(), Some(b'{' | b'[')) {
-        let len = balanced_len(text).ok_or(Stop::Truncated)?;
-        return Ok((&text[..len], len));
+        return Ok(balanced_len(text));
     }
     let mut stream = serde_json::Deserializer::from_slice(text).into_iter::<&RawValue>();
     match stream.next() {
-        Some(Ok(value)) => Ok((value.get().as_bytes(), stream.byte_offset())),
-        Some(Err(e)) => Err(Stop::from_json(e)),
-        None => Err(Stop::Truncated),
+        // A number at the very end of a chunk may go on in the next one.
+        Some(Ok(_)) if stream.byte_offset() == text.len() && !at_end => Ok(None),
+        Some(Ok(_)) => Ok(Some(stream.byte_offset())),
+        Some(Err(e)) => match Stop::from_json(e) {
+            Stop::Truncated => Ok(None),
+            syntax => Err(syntax),
+        },
+        None => Ok(None),
+    }
+}
+
+/// Index just past the closing quote of the string that opens at `at`, skipping escapes;
+/// `None` when the text ends first.
+fn string_end(text: &[u8], at: usize) -> Option<usize> {
+    let mut i = at + 1;
+    loop {
+        let j = i + memchr::memchr2(b'"', b'\\', text.get(i..)?)?;
+        if text[j] == b'"' {
+            return Some(j + 1);
+        }
+        i = j + 2;
     }
 }
 
@@ -164,22 +364,12 @@ fn balanced_len(text: &[u8]) -> Option<usize> {
     while i < text.len() {
         match text[i] {
             b'"' => {
-                i += 1;
-                loop {
-                    let j = i + memchr::memchr2(b'"', b'\\', &text[i..])?;
-                    if text[j] == b'"' {
-                        i = j;
-                        break;
-                    }
-                    i = j + 2;
-                    if i > text.len() {
-                        return None;
-                    }
-                }
+                i = string_end(text, i)?;
+                continue;
             }
             b'{' | b'[' => depth += 1,
             b'}' | b']' => {
-                depth -= 1;
+                depth = depth.saturating_sub(1);
                 if depth == 0 {
                     return Some(i + 1);
                 }
@@ -196,11 +386,6 @@ fn skip_ws(text: &[u8], mut at: usize) -> usize {
         at += 1;
     }
     at
-}
-
-fn skip_bom_and_ws(text: &[u8], at: usize) -> usize {
-    let at = if text[at..].starts_with(&[0xEF, 0xBB, 0xBF]) { at + 3 } else { at };
-    skip_ws(text, at)
 }
 
 #[cfg(test)]
@@ -277,6 +462,71 @@ mod tests {
         let (records, result) = collect(r#"{"Records":[{"a":"x\"#);
         assert!(records.is_empty());
         assert!(matches!(result, Err(FileProblem::TruncatedJson { records_before: 0 })));
+    }
+
+    #[test]
+    fn reads_every_document_of_a_stream() {
+        let text = "{\"Records\":[{\"a\":1}]}{\"Records\":[{\"b\":2},{\"c\":3}]}\n{\"Records\":[]}\n{\"d\":4}";
+        let (records, result) = collect(text);
+        assert_eq!(records, vec![r#"{"a":1}"#, r#"{"b":2}"#, r#"{"c":3}"#, r#"{"d":4}"#]);
+        assert!(result.is_ok());
+    }
+
+    #[test]
+    fn streams_records_wherever_the_key_sits_and_keeps_those_before_a_break() {
+        let text = r#"{"v":{"x":[1,"]"]},"Records":[{"a":1},{"b":2},{"c":3}, nonsense"#;
+        let (records, result) = collect(text);
+        assert_eq!(records.len(), 3);
+        assert!(matches!(result, Err(FileProblem::BadJson { records_before: 3, .. })), "{result:?}");
+        let text = r#"{"v":1,"Records":[{"a":1},{"b":2},{"c":"#;
+        let (records, result) = collect(text);
+        assert_eq!(records.len(), 2);
+        assert!(matches!(result, Err(FileProblem::TruncatedJson { records_before: 2 })));
+    }
+
+    #[test]
+    fn skips_the_keys_after_the_records_array() {
+        let text = r#"{"Records":[{"a":1}],"tail":{"Records":[{"no":1}]},"n":2} {"Records":[{"b":2}]}"#;
+        let (records, result) = collect(text);
+        assert_eq!(records, vec![r#"{"a":1}"#, r#"{"b":2}"#]);
+        assert!(result.is_ok());
+        let (_, result) = collect(r#"{"Records":[{"a":1}] 7}"#);
+        assert!(matches!(result, Err(FileProblem::BadJson { records_before: 1, .. })));
+    }
+
+    #[test]
+    fn a_byte_order_mark_may_open_each_document() {
+        let (records, result) = collect("\u{feff}{\"Records\":[{\"a\":1}]}\n\u{feff}{\"Records\":[{\"b\":2}]}");
+        assert_eq!(records.len(), 2);
+        assert!(result.is_ok());
+    }
+
+    /// Records and outcome of scanning `text` fed `chunk` bytes at a time.
+    fn collect_chunked(text: &[u8], chunk: usize) -> (Vec<Vec<u8>>, String) {
+        let mut out = Vec::new();
+        let end = scan_in_chunks(&mut &text[..], chunk, |v| out.push(v.to_vec()));
+        (out, format!("{:?}", end.problem))
+    }
+
+    proptest! {
+        /// Chunk boundaries never change what is read: fed in pieces of any size, the
+        /// scanner gives the records and the outcome of one pass over the whole text.
+        #[test]
+        fn chunking_never_changes_the_records(
+            docs in proptest::collection::vec(proptest::collection::vec(json_value(), 0..4), 1..4),
+            cut in 0usize..400,
+            chunk in 1usize..64,
+        ) {
+            let mut text = String::new();
+            for (i, records) in docs.iter().enumerate() {
+                let doc = serde_json::json!({ "Alpha": i, "Records": records, "z": [i] });
+                text.push_str(&doc.to_string());
+                text.push('\n');
+            }
+            let text = &text.as_bytes()[..cut.min(text.len())];
+            let whole = collect_chunked(text, text.len() + 1);
+            prop_assert_eq!(collect_chunked(text, chunk), whole);
+        }
     }
 
     proptest! {

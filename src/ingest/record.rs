@@ -1,9 +1,17 @@
 //! One CloudTrail record, typed: only the fields trailsight uses are read (borrowed
 //! where the JSON has no escapes), everything else is skipped by the parser.
+//!
+//! This is where a record is accepted or refused. Values that later name things outside
+//! the program are checked here: an account id is 12 digits and a region is lowercase
+//! letters, digits and dashes, because sinks build S3-layout paths from both and nothing
+//! in a record may decide a file path.
 
+use super::discover::NonEventKind;
+use super::read_only::infer_read_only_api;
 use super::report::RecordSkip;
 use crate::intern::{Interner, Sym};
 use crate::time::{parse_event_minute, Minute};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
 use std::hash::Hash;
@@ -95,6 +103,34 @@ struct RawRecord<'a> {
     management_event: Option<bool>,
     #[serde(borrow)]
     user_identity: Option<RawIdentity<'a>>,
+    // Only looked at when eventTime is missing, to say what the object is instead.
+    #[serde(rename = "@timestamp")]
+    at_timestamp: Option<IgnoredAny>,
+    digest_start_time: Option<IgnoredAny>,
+    digest_end_time: Option<IgnoredAny>,
+    log_files: Option<IgnoredAny>,
+}
+
+impl RawRecord<'_> {
+    /// A CloudTrail digest (SPEC §6) has these three keys and no eventTime.
+    fn is_digest(&self) -> bool {
+        self.digest_start_time.is_some() && self.digest_end_time.is_some() && self.log_files.is_some()
+    }
+}
+
+/// Why a JSON value yields no event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unused {
+    /// A bad record, counted in the file's report.
+    Skip(RecordSkip),
+    /// Not an event record at all (a digest): the file is marked, nothing is skipped.
+    NonEvent(NonEventKind),
+}
+
+impl From<RecordSkip> for Unused {
+    fn from(skip: RecordSkip) -> Self {
+        Unused::Skip(skip)
+    }
 }
 
 #[derive(Deserialize)]
@@ -128,17 +164,18 @@ fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
 /// Types one record's JSON text, interning its strings; says why when it cannot be used.
 /// This is the only full parse of the record: the fields trailsight uses are read and
 /// everything else is skipped.
-pub fn to_event(text: &[u8], strings: &mut Interner) -> Result<Event, RecordSkip> {
+pub fn to_event(text: &[u8], strings: &mut Interner) -> Result<Event, Unused> {
     if !text.starts_with(b"{") {
-        return Err(RecordSkip::NotAnObject);
+        return Err(RecordSkip::NotAnObject.into());
     }
     let rec: RawRecord = serde_json::from_slice(text).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => RecordSkip::BadField(e.to_string()),
         _ => RecordSkip::InvalidJson(e.to_string()),
     })?;
-    let time = rec.event_time.as_deref().ok_or(RecordSkip::MissingField("eventTime"))?;
-    let minute =
-        parse_event_minute(time).ok_or_else(|| RecordSkip::BadEventTime(time.to_string()))?;
+    let minute = minute_of(&rec)?;
+    if is_insight_record(&rec) {
+        return Err(Unused::NonEvent(NonEventKind::Insight));
+    }
     let name = rec.event_name.as_deref().ok_or(RecordSkip::MissingField("eventName"))?;
     let source = rec.event_source.as_deref().ok_or(RecordSkip::MissingField("eventSource"))?;
     let region = rec.aws_region.as_deref().ok_or(RecordSkip::MissingField("awsRegion"))?;
@@ -148,9 +185,15 @@ pub fn to_event(text: &[u8], strings: &mut Interner) -> Result<Event, RecordSkip
         .as_deref()
         .or_else(|| identity.and_then(|i| i.account_id.as_deref()))
         .ok_or(RecordSkip::MissingField("recipientAccountId"))?;
+    if !is_account_id(account) {
+        return Err(RecordSkip::BadAccount(account.to_string()).into());
+    }
+    if !is_region(region) {
+        return Err(RecordSkip::BadRegion(region.to_string()).into());
+    }
     let (read_only, read_only_inferred) = match rec.read_only {
         Some(flag) => (flag, false),
-        None => (infer_read_only(name), true),
+        None => (infer_read_only_api(source, name), true),
     };
     Ok(Event {
         minute,
@@ -169,6 +212,40 @@ pub fn to_event(text: &[u8], strings: &mut Interner) -> Result<Event, RecordSkip
         calls: 1,
         feeds: None,
     })
+}
+
+/// The record's minute; without an eventTime, what the object is instead.
+fn minute_of(rec: &RawRecord) -> Result<Minute, Unused> {
+    let Some(time) = rec.event_time.as_deref() else {
+        return Err(if rec.is_digest() {
+            Unused::NonEvent(NonEventKind::Digest)
+        } else if rec.at_timestamp.is_some() {
+            RecordSkip::OnlyAtTimestamp.into()
+        } else {
+            RecordSkip::MissingField("eventTime").into()
+        });
+    };
+    parse_event_minute(time).ok_or_else(|| RecordSkip::BadEventTime(time.to_string()).into())
+}
+
+/// An Insight record in AWS's format (SPEC §4): no top-level eventName or eventSource,
+/// so it could only be skipped as incomplete. Insight records that do carry them are
+/// typed, and counted as insight records.
+fn is_insight_record(rec: &RawRecord) -> bool {
+    rec.event_type.as_deref() == Some("AwsCloudTrailInsight")
+        && (rec.event_name.is_none() || rec.event_source.is_none())
+}
+
+/// An AWS account id: exactly 12 ASCII digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An AWS region name as it may appear in a path: 1 to 32 lowercase ASCII letters,
+/// digits and dashes (`us-east-1`, `us-gov-west-1`, `eu-isoe-west-1`).
+pub fn is_region(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// The principal an attribution names: the ARN, or for AWS service calls the service.
@@ -201,26 +278,15 @@ fn dedup_key(account: &str, region: &str, event_id: &str) -> u64 {
     crate::hash::stable_hash(&(account, region, event_id))
 }
 
-/// Read-only by name, for the oldest records that lack `readOnly` (AWS's own rule of
-/// thumb: these verbs never change state).
-pub fn infer_read_only(event_name: &str) -> bool {
-    const READ_PREFIXES: [&str; 14] = [
-        "Describe", "Get", "List", "Head", "Lookup", "Search", "BatchGet", "Query", "Scan",
-        "Select", "View", "Check", "Preview", "Estimate",
-    ];
-    READ_PREFIXES.iter().any(|p| {
-        event_name.strip_prefix(p).is_some_and(|rest| {
-            rest.chars().next().is_none_or(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn event(json: &str) -> Result<Event, RecordSkip> {
-        to_event(json.as_bytes(), &mut Interner::new())
+        to_event(json.as_bytes(), &mut Interner::new()).map_err(|e| match e {
+            Unused::Skip(skip) => skip,
+            Unused::NonEvent(kind) => panic!("not an event: {kind}"),
+        })
     }
 
     const GOOD: &str = r#"{"eventVersion":"1.08","eventTime":"2023-07-10T12:11:15Z",
@@ -272,12 +338,28 @@ mod tests {
     }
 
     #[test]
-    fn infers_reads_by_verb() {
-        for read in ["DescribeInstances", "GetObject", "ListUsers", "HeadBucket", "LookupEvents", "BatchGetItem"] {
-            assert!(infer_read_only(read), "{read}");
+    fn refuses_accounts_and_regions_that_could_be_paths() {
+        let bad = GOOD.replace("\"recipientAccountId\":\"123837392027\"", "\"recipientAccountId\":\"../../x\"");
+        assert_eq!(event(&bad), Err(RecordSkip::BadAccount("../../x".into())));
+        for region in ["us-east-1/../..", "US-EAST-1", "", "us_east_1"] {
+            let bad = GOOD.replace("\"us-east-1\"", &format!("{region:?}"));
+            assert_eq!(event(&bad), Err(RecordSkip::BadRegion(region.into())), "{region}");
         }
-        for write in ["RunInstances", "CreateUser", "Getaway", "PutObject", "DeleteTrail"] {
-            assert!(!infer_read_only(write), "{write}");
-        }
+        assert!(is_region("us-gov-west-1") && is_region("ap-isob-central-3r"));
+        assert!(!is_account_id("12383739202") && !is_account_id("1238373920271"));
+    }
+
+    #[test]
+    fn says_what_an_object_without_event_time_is() {
+        let siem = r#"{"@timestamp":"2026-01-11T22:54:56.000Z","eventName":"x"}"#;
+        assert_eq!(event(siem), Err(RecordSkip::OnlyAtTimestamp));
+        let digest = r#"{"awsAccountId":"111122223333","digestStartTime":"2026-01-11T21:00:00Z",
+            "digestEndTime":"2026-01-11T22:00:00Z","logFiles":[{"s3Object":"a","hashValue":"b"}]}"#;
+        let result = to_event(digest.as_bytes(), &mut Interner::new());
+        assert_eq!(result, Err(Unused::NonEvent(NonEventKind::Digest)));
+        let insight = r#"{"eventVersion":"1.07","eventTime":"2020-07-21T20:56:00Z","awsRegion":"us-east-1",
+            "eventType":"AwsCloudTrailInsight","recipientAccountId":"838185438692","insightDetails":{}}"#;
+        let result = to_event(insight.as_bytes(), &mut Interner::new());
+        assert_eq!(result, Err(Unused::NonEvent(NonEventKind::Insight)));
     }
 }

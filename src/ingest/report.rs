@@ -1,5 +1,6 @@
 //! What went wrong with a file, per file, in words a user can act on.
 
+use super::discover::NonEventKind;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -8,12 +9,20 @@ use std::fmt;
 pub enum RecordSkip {
     NotAnObject,
     MissingField(&'static str),
+    /// No `eventTime`, but a Logstash/SIEM `@timestamp`: an export, not CloudTrail's form.
+    OnlyAtTimestamp,
     BadEventTime(String),
+    /// An account id that is not 12 digits (it would end up in output paths).
+    BadAccount(String),
+    /// A region that is not lowercase letters, digits and dashes.
+    BadRegion(String),
+    /// A counts-table value outside what the engine accepts: (column, example).
+    OutOfRange(&'static str, String),
     BadField(String),
     /// The record's text is not valid JSON (the records around it are still read).
     InvalidJson(String),
     /// The record's eventTime lies far outside the days that hold the rest of the data.
-    OutOfRange(String),
+    TimeOutOfRange(String),
 }
 
 impl RecordSkip {
@@ -22,16 +31,28 @@ impl RecordSkip {
         match self {
             Self::NotAnObject => "not a JSON object".to_string(),
             Self::MissingField(f) => format!("missing {f}"),
+            Self::OnlyAtTimestamp => {
+                "missing eventTime (has @timestamp: a Logstash/SIEM export?)".to_string()
+            }
             Self::BadEventTime(_) => "bad eventTime".to_string(),
+            Self::BadAccount(_) => "bad recipientAccountId".to_string(),
+            Self::BadRegion(_) => "bad awsRegion".to_string(),
+            Self::OutOfRange(what, _) => format!("{what} out of range"),
             Self::BadField(_) => "bad field".to_string(),
             Self::InvalidJson(_) => "not valid JSON".to_string(),
-            Self::OutOfRange(_) => "eventTime out of range".to_string(),
+            Self::TimeOutOfRange(_) => "eventTime out of range".to_string(),
         }
     }
 
     fn example(&self) -> Option<&str> {
         match self {
-            Self::BadEventTime(v) | Self::BadField(v) | Self::InvalidJson(v) | Self::OutOfRange(v) => Some(v),
+            Self::BadEventTime(v)
+            | Self::BadAccount(v)
+            | Self::BadRegion(v)
+            | Self::OutOfRange(_, v)
+            | Self::TimeOutOfRange(v)
+            | Self::BadField(v)
+            | Self::InvalidJson(v) => Some(v),
             _ => None,
         }
     }
@@ -49,6 +70,8 @@ pub enum FileProblem {
     NoRecords,
     /// A Parquet file that is not a usable counts table (see `ingest::counts`).
     BadCountsTable(String),
+    /// The file (compressed or not) goes on past the per-file limit: read up to there.
+    OverSizeLimit { limit: u64 },
 }
 
 impl fmt::Display for FileProblem {
@@ -66,6 +89,7 @@ impl fmt::Display for FileProblem {
             }
             Self::NoRecords => f.write_str("no CloudTrail records in it"),
             Self::BadCountsTable(e) => write!(f, "not a usable counts table ({e})"),
+            Self::OverSizeLimit { limit } => write!(f, "over the size limit ({limit} bytes)"),
         }
     }
 }
@@ -74,7 +98,13 @@ impl fmt::Display for FileProblem {
 #[derive(Debug, Clone, Default)]
 pub struct FileReport {
     pub path: String,
+    /// Bytes read from the file as stored (compressed or not).
     pub bytes_read: u64,
+    /// Bytes of text after decompression (equal to `bytes_read` for plain files).
+    pub text_bytes: u64,
+    /// Set when the file's content shows it is not an event log (a digest found among
+    /// the logs, or a file of Insight records): not a problem, nothing is skipped.
+    pub non_event: Option<NonEventKind>,
     /// Records kept.
     pub records: usize,
     pub problems: Vec<FileProblem>,
@@ -95,7 +125,7 @@ impl FileReport {
         let slot = self.skipped.entry(why.kind()).or_insert((0, None));
         slot.0 += n;
         if slot.1.is_none() {
-            slot.1 = why.example().map(str::to_string);
+            slot.1 = why.example().map(printable);
         }
     }
 
@@ -128,6 +158,27 @@ impl FileReport {
     }
 }
 
+/// Longest example value kept for a skip reason.
+const EXAMPLE_CHARS: usize = 80;
+
+/// An example value as it may be shown on a terminal: input is untrusted, so control
+/// characters are escaped and long values cut.
+fn printable(value: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in value.chars().enumerate() {
+        if i == EXAMPLE_CHARS {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +196,14 @@ mod tests {
         assert!(lines.iter().any(|l| l.contains("missing eventName")));
         assert!(lines.iter().any(|l| l.contains("kept 3 good record(s)")));
         assert!(!r.is_unusable());
+    }
+
+    #[test]
+    fn examples_are_safe_to_print() {
+        let mut r = FileReport::new("f.json".into());
+        r.skip(RecordSkip::BadRegion(format!("\u{1b}[31mred{}", "x".repeat(200))));
+        let line = r.describe().join("\n");
+        assert!(line.contains("bad awsRegion (e.g. \\u{1b}[31mredxxx"), "{line}");
+        assert!(line.contains("x...)") && line.len() < 200, "{line}");
     }
 }
