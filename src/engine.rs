@@ -10,10 +10,10 @@
 use crate::aggregate::{Aggregates, InsightType, IngestStats};
 use crate::detect::{self, DetectParams, Episode, Timeline, Timelines};
 use crate::frame::{AttributionTable, CountsTable};
-use crate::ingest::{self, Discovery, FileReport, InputFile, NonEventKind};
+use crate::ingest::{self, Discovery, FileBatch, FileProblem, FileReport, InputFile, NonEventKind, ReadLimits};
 use crate::insight::{InsightPair, RenderContext};
 use crate::sink::Sink;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,6 +39,8 @@ pub struct RunSummary {
     pub files_found: usize,
     pub non_event: BTreeMap<NonEventKind, usize>,
     pub ignored: usize,
+    /// The first few of the ignored files, to name them.
+    pub ignored_examples: Vec<PathBuf>,
     pub unreadable_paths: Vec<(PathBuf, String)>,
     pub reports: Vec<FileReport>,
     pub stats: IngestStats,
@@ -89,6 +91,16 @@ pub struct Outputs<'a> {
 }
 
 
+/// What a run reads.
+pub struct Inputs<'a> {
+    /// Files and folders (`-` is standard input).
+    pub paths: &'a [PathBuf],
+    /// Which discovered files to read (`detect --verify` refuses the files that failed
+    /// integrity validation; `detect` never reads its own output files).
+    pub admit: &'a dyn Fn(&InputFile) -> bool,
+    pub limits: ReadLimits,
+}
+
 /// Runs detection over `paths`, writing results to `outputs`. `on_file` is called once
 /// per file merged (for progress bars); `on_files_found` once with the total.
 pub fn run(
@@ -98,27 +110,29 @@ pub fn run(
     on_files_found: &dyn Fn(usize),
     on_file: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, EngineError> {
-    run_admitting(paths, &|_| true, params, outputs, on_files_found, on_file)
+    let inputs = Inputs { paths, admit: &|_| true, limits: ReadLimits::default() };
+    run_admitting(&inputs, params, outputs, on_files_found, on_file)
 }
 
-/// [`run`], reading only the files `admit` accepts (`detect --verify` refuses the files
-/// that failed integrity validation).
+/// [`run`], reading only the files `inputs.admit` accepts, within `inputs.limits`.
 pub fn run_admitting(
-    paths: &[PathBuf],
-    admit: &dyn Fn(&InputFile) -> bool,
+    inputs: &Inputs<'_>,
     params: &DetectParams,
     mut outputs: Outputs<'_>,
     on_files_found: &dyn Fn(usize),
     on_file: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, EngineError> {
-    let mut discovery = ingest::discover(paths);
-    discovery.files.retain(|f| admit(f));
+    let mut discovery = ingest::discover(inputs.paths);
+    discovery.files.retain(|f| (inputs.admit)(f));
     tracing::info!(files = discovery.files.len(), unreadable = discovery.unreadable.len(), "input discovered");
     on_files_found(discovery.files.len());
     let mut summary = summary_of(&discovery);
-    let mut agg = read_all(&discovery.files, on_file);
+    let mut agg = read_all(&discovery.files, &inputs.limits, on_file);
     agg.settle();
     summary.reports = std::mem::take(&mut agg.reports);
+    for kind in summary.reports.iter().filter_map(|r| r.non_event) {
+        *summary.non_event.entry(kind).or_default() += 1;
+    }
     summary.stats = agg.stats.clone();
     summary.range = agg.range;
     tracing::info!(records = agg.stats.records, series = agg.series.len(), out_of_range = agg.stats.out_of_range, "input read");
@@ -149,6 +163,7 @@ pub fn run_admitting(
 /// Writes the attribution cells as a counts table, sorted so the file is the same on
 /// every run.
 fn write_counts(agg: &Aggregates, out: &mut dyn Write) -> polars::prelude::PolarsResult<()> {
+    let sources: Vec<String> = agg.sources.iter().cloned().collect();
     use crate::ingest::counts::{self, Row};
     let mut cells: Vec<_> = agg.attributions.iter().collect();
     let s = |sym| agg.strings.resolve(sym);
@@ -171,7 +186,7 @@ fn write_counts(agg: &Aggregates, out: &mut dyn Write) -> polars::prelude::Polar
             calls,
         }
     });
-    counts::write(rows, out)
+    counts::write_with_sources(rows, &sources, out)
 }
 
 fn summary_of(d: &Discovery) -> RunSummary {
@@ -179,6 +194,7 @@ fn summary_of(d: &Discovery) -> RunSummary {
         files_found: d.files.len(),
         non_event: d.non_event.clone(),
         ignored: d.ignored,
+        ignored_examples: d.ignored_examples.clone(),
         unreadable_paths: d.unreadable.clone(),
         ..RunSummary::default()
     }
@@ -187,7 +203,8 @@ fn summary_of(d: &Discovery) -> RunSummary {
 /// Map (parse each file, in parallel) and reduce (merge into one aggregate, in input
 /// order). Workers take files in order and may run at most `REORDER_WINDOW` files ahead
 /// of the merge, which bounds the batches held at once.
-fn read_all(files: &[InputFile], on_file: &(dyn Fn() + Sync)) -> Aggregates {
+fn read_all(files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync)) -> Aggregates {
+    let inputs = source_ids(files);
     let threads = rayon::current_num_threads().max(1);
     let window = 2 * threads + 2;
     let next = AtomicUsize::new(0);
@@ -204,7 +221,7 @@ fn read_all(files: &[InputFile], on_file: &(dyn Fn() + Sync)) -> Aggregates {
                     return;
                 }
                 // A closed receiver only happens if the merger panicked; nothing to do.
-                if tx.send((i, ingest::read_file(&files[i]))).is_err() {
+                if tx.send((i, ingest::read_file_with(&files[i], limits))).is_err() {
                     return;
                 }
             });
@@ -214,7 +231,8 @@ fn read_all(files: &[InputFile], on_file: &(dyn Fn() + Sync)) -> Aggregates {
         let mut done = 0usize;
         for (i, batch) in rx {
             pending.insert(i, batch);
-            while let Some(batch) = pending.remove(&done) {
+            while let Some(mut batch) = pending.remove(&done) {
+                refuse_counts_of_inputs(&mut batch, &inputs);
                 agg.absorb(batch);
                 done += 1;
                 on_file();
@@ -224,6 +242,32 @@ fn read_all(files: &[InputFile], on_file: &(dyn Fn() + Sync)) -> Aggregates {
         }
     });
     agg
+}
+
+/// The identities of the files about to be read (see [`ingest::source_id`]).
+fn source_ids(files: &[InputFile]) -> BTreeSet<String> {
+    files
+        .iter()
+        .filter_map(|f| match f {
+            InputFile::Path(p) => std::fs::metadata(p).ok().map(|m| ingest::source_id(p, m.len())),
+            InputFile::Stdin => None,
+        })
+        .collect()
+}
+
+/// A counts table made from logs that this run also reads would count their calls
+/// twice: its rows are dropped and the file is reported.
+fn refuse_counts_of_inputs(batch: &mut FileBatch, inputs: &BTreeSet<String>) {
+    let overlap = batch.made_from.iter().filter(|s| inputs.contains(*s)).count();
+    if overlap == 0 {
+        return;
+    }
+    tracing::warn!(path = %batch.report.path, overlap, "counts table of logs also read: not counted");
+    batch.events.clear();
+    batch.made_from.clear();
+    batch.source_id = None;
+    batch.report.records = 0;
+    batch.report.problems.push(FileProblem::CountsOfInput { overlap });
 }
 
 /// Blocks until file `i` is within `window` files of the merge; false if the merge is

@@ -128,6 +128,9 @@ pub struct Aggregates {
     pub range: Option<DayRange>,
     /// Days on which each scope (account, region) had management events.
     pub scope_days: FastSet<(Sym, Sym, Day)>,
+    /// Identities of the log files counted (directly, or through a counts table made
+    /// from them): what a counts table written from this run was made from.
+    pub sources: std::collections::BTreeSet<String>,
     seen_ids: FastSet<u64>,
     /// Principal family of each principal symbol seen so far (memoised).
     families: FastMap<Sym, Sym>,
@@ -145,6 +148,11 @@ impl Aggregates {
     /// Merges one file's batch: the only way data enters the aggregates. Batches must be
     /// absorbed in input-file order for duplicates to resolve the same way every run.
     pub fn absorb(&mut self, batch: FileBatch) {
+        if batch.made_from.is_empty() {
+            self.sources.extend(batch.source_id.clone());
+        } else {
+            self.sources.extend(batch.made_from.iter().cloned());
+        }
         let remap = self.strings.absorb(&batch.strings);
         let g = |s: Sym| remap[s as usize];
         self.stats.files += 1;

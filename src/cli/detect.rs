@@ -71,6 +71,12 @@ pub struct DetectArgs {
     allow_unverified: bool,
     #[command(flatten)]
     keys: super::validate::KeyArgs,
+    /// Most bytes read from one file (as stored and after decompression); a file that goes
+    /// on past it (a gzip bomb, /dev/zero) is reported "over the size limit" and its
+    /// records up to there are kept. Standard input counts as one file.
+    #[arg(long, value_name = "BYTES", default_value_t = trailsight::ingest::ReadLimits::DEFAULT_MAX_FILE_BYTES,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_file_bytes: u64,
     /// Exit with status 1 when any file or record had to be skipped.
     #[arg(long)]
     strict: bool,
@@ -139,7 +145,12 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
                 trailsight::ingest::InputFile::Stdin => args.allow_unverified || !args.verify,
             }
     };
-    let outcome = engine::run_admitting(&args.paths, &admit, &params, outputs, &|n| progress.start(n), &|| progress.tick());
+    let inputs = engine::Inputs {
+        paths: &args.paths,
+        admit: &admit,
+        limits: trailsight::ingest::ReadLimits { max_file_bytes: args.max_file_bytes },
+    };
+    let outcome = engine::run_admitting(&inputs, &params, outputs, &|n| progress.start(n), &|| progress.tick());
     progress.finish();
     match outcome {
         Ok(run) => {

@@ -122,6 +122,12 @@ fn input_lines(run: &RunSummary) -> Vec<String> {
     }
     if run.ignored > 0 {
         out.push(format!("  ignored {} without a CloudTrail file name (.json.gz, .json, .jsonl, .ndjson, .gz, .parquet)", count(run.ignored as u64, "file", "files")));
+        for path in &run.ignored_examples {
+            out.push(format!("    {}", path.display()));
+        }
+        if run.ignored > run.ignored_examples.len() {
+            out.push(format!("    ... and {} more", run.ignored - run.ignored_examples.len()));
+        }
     }
     out
 }

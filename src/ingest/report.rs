@@ -72,6 +72,9 @@ pub enum FileProblem {
     BadCountsTable(String),
     /// The file (compressed or not) goes on past the per-file limit: read up to there.
     OverSizeLimit { limit: u64 },
+    /// A counts table made from log files that this run also reads: counting both would
+    /// count those calls twice, so the table is not counted.
+    CountsOfInput { overlap: usize },
 }
 
 impl fmt::Display for FileProblem {
@@ -90,6 +93,10 @@ impl fmt::Display for FileProblem {
             Self::NoRecords => f.write_str("no CloudTrail records in it"),
             Self::BadCountsTable(e) => write!(f, "not a usable counts table ({e})"),
             Self::OverSizeLimit { limit } => write!(f, "over the size limit ({limit} bytes)"),
+            Self::CountsOfInput { overlap } => write!(
+                f,
+                "counts table made from {overlap} of the log files also read in this run: not counted (read either the logs or the table)"
+            ),
         }
     }
 }

@@ -172,3 +172,76 @@ fn summary_counts_are_singular_for_one() {
     assert!(stderr.contains("read 1 file: 1 record, 0 duplicates dropped"), "{stderr}");
     assert!(!stderr.contains("1 records") && !stderr.contains("1 calls"), "{stderr}");
 }
+
+/// Writes a counts table of `rows` (minute, principal, calls) of IAM CreateUser calls.
+fn iam_counts_table(path: &Path, rows: &[(i64, &str, u32)]) {
+    use trailsight::ingest::counts::{write_with_sources, Row, CALL_RATE};
+    let rows = rows.iter().map(|&(minute, principal, calls)| Row {
+        minute,
+        account: "123456789012",
+        region: "us-east-1",
+        source: "iam.amazonaws.com",
+        name: "CreateUser",
+        insight_type: CALL_RATE,
+        error: None,
+        principal,
+        agent: "aws-cli",
+        calls,
+    });
+    let mut out = std::fs::File::create(path).unwrap();
+    write_with_sources(rows, &[], &mut out).unwrap();
+}
+
+/// A counts table claiming billions of IAM calls in one minute allocated one entry per
+/// call (64 GB) and aborted, and rows summing past 2^32 wrapped silently. Now it runs in
+/// a 1 GiB address space and the count is held at its maximum, with a warning.
+#[test]
+fn counts_claiming_billions_of_calls_neither_allocate_nor_wrap() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("counts.parquet");
+    let minute = 29_439_960; // 2025-12-22T10:00Z
+    let rows: Vec<(i64, &str, u32)> = (0..50).map(|i| (minute, if i % 2 == 0 { "arn:aws:iam::123456789012:user/a" } else { "arn:aws:iam::123456789012:user/b" }, 100_000_000)).collect();
+    iam_counts_table(&table, &rows);
+    let bin = assert_cmd::cargo::cargo_bin("trailsight");
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 1048576; exec \"$0\" detect --warmup-days 0 \"$1\""])
+        .arg(&bin)
+        .arg(&table)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("5000000000 records"), "{stderr}");
+    assert!(stderr.contains("count(s) reached 4294967295 calls and were held there"), "{stderr}");
+}
+
+/// `detect B --write-counts B/counts.parquet`, then `detect B`, doubled every count:
+/// the table was made from the logs read beside it. It is now refused, and named.
+#[test]
+fn a_counts_table_of_the_logs_beside_it_is_not_counted_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("B");
+    copy_dir(&sample(), &logs);
+    let table = logs.join("counts.parquet");
+    let out = trailsight().arg("detect").arg(&logs).arg("-q").arg("--write-counts").arg(&table).output().unwrap();
+    assert!(out.status.success());
+    let (again, stderr) = detect(&[&logs], &[], &[]);
+    let (alone, _) = detect(&[&sample()], &["-q"], &[]);
+    assert!(again == alone, "the counts table was counted beside its own logs");
+    assert!(stderr.contains("counts.parquet: counts table made from"), "{stderr}");
+    // The table alone is read as usual.
+    let (from_table, _) = detect(&[&table], &["-q"], &[]);
+    assert!(!from_table.is_empty());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

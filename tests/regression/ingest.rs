@@ -56,13 +56,13 @@ fn issue9_1_every_document_of_a_stream_and_every_gzip_member_is_read() {
     let want = count_records(&a) + count_records(&b);
     let (ok, stderr) = detect(&["-".as_ref()], Some([a.clone(), b"\n".to_vec(), b.clone()].concat()));
     assert!(ok, "{stderr}");
-    assert!(read_line_count(&stderr).contains(&format!("read 1 file(s): {want} records")), "{stderr}");
+    assert!(read_line_count(&stderr).contains(&format!("read 1 file: {want} records")), "{stderr}");
     let dir = tempfile::tempdir().unwrap();
     let members = dir.path().join("both.json.gz");
     std::fs::write(&members, [gzip(&a), gzip(&b)].concat()).unwrap();
     let (ok, stderr) = detect(&[members.as_os_str()], None);
     assert!(ok, "{stderr}");
-    assert!(read_line_count(&stderr).contains(&format!("read 1 file(s): {want} records")), "{stderr}");
+    assert!(read_line_count(&stderr).contains(&format!("read 1 file: {want} records")), "{stderr}");
 }
 
 /// Item 2: with `Records` not the first key, a break lost every good record.
