@@ -24,6 +24,7 @@ pub use range::DayRange;
 pub use series::{InsightType, SeriesKey};
 
 use crate::hash::{FastMap, FastSet};
+use std::collections::BTreeMap;
 use crate::ingest::{Category, Event, Feeds, FileBatch, FileReport, RecordSkip};
 use crate::intern::{Interner, Sym};
 use crate::time::{format_minute, Minute, MINUTES_PER_DAY};
@@ -136,8 +137,10 @@ pub struct Aggregates {
     families: FastMap<Sym, Sym>,
     /// Counters per day of eventTime, so that out-of-range days can be removed exactly.
     days: FastMap<Day, IngestStats>,
-    /// Per file (parallel to `reports`), its records per day.
-    file_days: Vec<Vec<FileDay>>,
+    /// Records per (file, day), the file by its index in `reports`. One flat list: a
+    /// small long-lived allocation per file would pin pages of the heap between the
+    /// large short-lived buffers files are read into (it tripled peak memory).
+    file_days: Vec<(usize, FileDay)>,
 }
 
 impl Aggregates {
@@ -173,7 +176,8 @@ impl Aggregates {
             self.count_event(&e);
         }
         self.reports.push(batch.report);
-        self.file_days.push(file_days);
+        let file = self.reports.len() - 1;
+        self.file_days.extend(file_days.into_iter().map(|fd| (file, fd)));
     }
 
     fn count_event(&mut self, e: &Event) {
@@ -317,11 +321,15 @@ impl Aggregates {
     fn report_out_of_range(&mut self) {
         let range = self.range;
         let outside = |d: Day| !range.is_some_and(|r| r.contains(d));
-        for (report, days) in self.reports.iter_mut().zip(&self.file_days) {
-            let mut gone = days.iter().filter(|fd| outside(fd.day));
-            let Some(first) = gone.next() else { continue };
-            let n = first.records + gone.map(|fd| fd.records).sum::<u64>();
-            let why = RecordSkip::TimeOutOfRange(format!("{}; the data spans {}", format_minute(first.example), range.map_or_else(|| "no days".to_string(), |r| r.to_string())));
+        let mut gone: BTreeMap<usize, (u64, Minute)> = BTreeMap::new();
+        for (file, fd) in self.file_days.iter().filter(|(_, fd)| outside(fd.day)) {
+            let slot = gone.entry(*file).or_insert((0, fd.example));
+            slot.0 += fd.records;
+        }
+        for (file, (n, example)) in gone {
+            let Some(report) = self.reports.get_mut(file) else { continue };
+            let spans = range.map_or_else(|| "no days".to_string(), |r| r.to_string());
+            let why = RecordSkip::TimeOutOfRange(format!("{}; the data spans {spans}", format_minute(example)));
             report.skip_many(why, n as usize);
             report.records = report.records.saturating_sub(n as usize);
         }
