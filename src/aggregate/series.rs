@@ -1,5 +1,6 @@
 //! What a series is: one account x region x API (x error code) per insight type.
 
+use crate::ingest::counts::{CALL_RATE, ERROR_RATE};
 use crate::ingest::Event;
 use crate::intern::{Interner, Sym};
 use std::fmt;
@@ -14,15 +15,15 @@ pub enum InsightType {
 impl InsightType {
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::ApiCallRate => "ApiCallRateInsight",
-            Self::ApiErrorRate => "ApiErrorRateInsight",
+            Self::ApiCallRate => CALL_RATE,
+            Self::ApiErrorRate => ERROR_RATE,
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
-            "ApiCallRateInsight" => Some(Self::ApiCallRate),
-            "ApiErrorRateInsight" => Some(Self::ApiErrorRate),
+            CALL_RATE => Some(Self::ApiCallRate),
+            ERROR_RATE => Some(Self::ApiErrorRate),
             _ => None,
         }
     }

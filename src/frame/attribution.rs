@@ -44,15 +44,7 @@ impl AttributionTable {
     pub fn new<S>(cells: HashMap<AttributionKey, u32, S>, n_series: usize) -> Self {
         let mut cells: Vec<(AttributionKey, u32)> = cells.into_iter().collect();
         cells.sort_unstable_by_key(|(k, _)| *k);
-        let mut offsets = vec![0usize; n_series + 1];
-        for (k, _) in &cells {
-            if let Some(slot) = offsets.get_mut(k.series as usize + 1) {
-                *slot += 1;
-            }
-        }
-        for i in 1..offsets.len() {
-            offsets[i] += offsets[i - 1];
-        }
+        let offsets = super::series_offsets(cells.iter().map(|(k, _)| k.series), n_series);
         Self { cells, offsets, families: Vec::new() }
     }
 

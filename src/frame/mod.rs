@@ -60,15 +60,7 @@ impl CountsTable {
             .collect()?;
         frame.rechunk_mut();
         let series = frame.column(SERIES)?.u32()?.cont_slice()?;
-        let mut offsets = vec![0usize; n_series + 1];
-        for &s in series {
-            if let Some(slot) = offsets.get_mut(s as usize + 1) {
-                *slot += 1;
-            }
-        }
-        for i in 1..offsets.len() {
-            offsets[i] += offsets[i - 1];
-        }
+        let offsets = series_offsets(series.iter().copied(), n_series);
         Ok(Self { frame, offsets })
     }
 
@@ -130,6 +122,21 @@ impl CountsTable {
         }
         Ok(out)
     }
+}
+
+/// Where each series starts in rows sorted by series: `offsets[s]..offsets[s + 1]` are
+/// the rows of series `s` (ids at or past `n_series` are not counted).
+pub fn series_offsets(sorted_ids: impl Iterator<Item = SeriesId>, n_series: usize) -> Vec<usize> {
+    let mut offsets = vec![0usize; n_series + 1];
+    for s in sorted_ids {
+        if let Some(slot) = offsets.get_mut(s as usize + 1) {
+            *slot += 1;
+        }
+    }
+    for i in 1..offsets.len() {
+        offsets[i] += offsets[i - 1];
+    }
+    offsets
 }
 
 /// One row per series: its identity as strings, for summaries and exports.

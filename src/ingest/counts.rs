@@ -55,7 +55,8 @@ pub mod columns {
 
 use columns::*;
 
-/// The `insight_type` values.
+/// The names AWS gives the two management Insight types: the `insight_type` values of a
+/// counts table and the `insightType` of records (`aggregate::InsightType` speaks them).
 pub const CALL_RATE: &str = "ApiCallRateInsight";
 pub const ERROR_RATE: &str = "ApiErrorRateInsight";
 
