@@ -22,7 +22,7 @@
 pub mod cluster;
 pub mod tail;
 
-use crate::time::{MINUTES_PER_DAY, MINUTES_PER_WEEK};
+use crate::time::{is_weekend_day, MINUTES_PER_DAY, MINUTES_PER_WEEK};
 
 const DAY: usize = MINUTES_PER_DAY as usize;
 const WEEK: usize = MINUTES_PER_WEEK as usize;
@@ -312,11 +312,6 @@ fn sliding_max(values: &[u32], radius: usize) -> Vec<u32> {
         *slot = deque.front().map_or(0, |&j| values[j]);
     }
     out
-}
-
-fn is_weekend_day(days_since_epoch: i64) -> bool {
-    // 1970-01-01 was a Thursday: day 2 is Saturday, day 3 Sunday.
-    matches!(days_since_epoch.rem_euclid(7), 2 | 3)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! on each IAM API it touched, so the output stays standard AWS Insight records.
 
 use super::episode::{Detector, Episode};
-use super::{DetectParams, Timeline, Timelines};
+use super::{window, DetectParams, Timeline, Timelines};
 use crate::aggregate::{Aggregates, IamWrite, SeriesId};
 use crate::baseline::tail::{score, upper_tail};
 use crate::frame::CountsTable;
@@ -69,13 +69,8 @@ fn bursts(writes: &[IamWrite], timeline: &Timeline, params: &DetectParams) -> Ve
     let mut found: Vec<Burst> = Vec::new();
     // The largest earlier window, per judged day (computed once a day, not per write).
     let mut largest_before: BTreeMap<Minute, u64> = BTreeMap::new();
-    let mut lo = 0;
-    for hi in 0..writes.len() {
+    for (hi, (lo, n)) in window::trailing_sums(writes, p.window, calls_at).enumerate() {
         let end = writes[hi].minute;
-        while writes[lo].minute <= end - p.window {
-            lo += 1;
-        }
-        let n = calls[hi + 1] - calls[lo];
         if n < p.min_calls as u64 || !timeline.is_judged(writes[lo].minute) {
             continue;
         }
@@ -87,13 +82,17 @@ fn bursts(writes: &[IamWrite], timeline: &Timeline, params: &DetectParams) -> Ve
         let prob = upper_tail(n as f64, expected, IAM_DISPERSION);
         let largest = *largest_before
             .entry(today)
-            .or_insert_with(|| largest_window(&writes[since..before_today], p.window));
+            .or_insert_with(|| window::busiest(&writes[since..before_today], p.window, calls_at));
         if prob < params.alpha() && n as f64 > p.history_ratio * largest as f64 {
             let burst = Burst { start: writes[lo].minute, end: end + 1, score: score(prob), window: p.window as usize };
             push_merged(&mut found, burst);
         }
     }
     found
+}
+
+fn calls_at(w: &IamWrite) -> (Minute, u64) {
+    (w.minute, u64::from(w.calls))
 }
 
 /// `out[i]` is the calls of `writes[..i]`.
@@ -114,20 +113,6 @@ fn push_merged(found: &mut Vec<Burst>, b: Burst) {
         }
         _ => found.push(b),
     }
-}
-
-/// The most IAM write calls this principal ever made within one window.
-fn largest_window(writes: &[IamWrite], window: Minute) -> u64 {
-    let calls = prefix_calls(writes);
-    let mut best = 0;
-    let mut lo = 0;
-    for hi in 0..writes.len() {
-        while writes[lo].minute <= writes[hi].minute - window {
-            lo += 1;
-        }
-        best = best.max(calls[hi + 1] - calls[lo]);
-    }
-    best
 }
 
 /// One episode per IAM API the burst touched, spanning that API's calls in the burst.
@@ -195,11 +180,5 @@ mod tests {
         let t = 8 * DAY;
         let w = writes(&[(t, 0), (t + 1, 1), (t + 2, 2)]);
         assert!(bursts(&w, &timeline(), &DetectParams::default()).is_empty());
-    }
-
-    #[test]
-    fn largest_window_counts_within_the_window_only() {
-        let w = writes(&[(0, 0), (1, 0), (5, 0), (20, 0), (21, 0)]);
-        assert_eq!(largest_window(&w, 10), 3);
     }
 }

@@ -16,6 +16,7 @@ pub mod naive;
 pub mod rate;
 pub mod routine;
 pub mod timeline;
+mod window;
 
 pub use episode::{Detector, Episode};
 pub use timeline::{Timeline, Timelines};

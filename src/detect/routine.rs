@@ -9,7 +9,7 @@
 //! fire when they do more than that principal's routine.
 
 use super::episode::Episode;
-use super::DetectParams;
+use super::{window, DetectParams};
 use crate::frame::{Attribute, AttributionTable, AttributionValue};
 use crate::intern::Sym;
 use crate::time::{day_start, Minute, MINUTES_PER_DAY};
@@ -55,7 +55,7 @@ fn usual_peak(attributions: &AttributionTable, e: &Episode, family: Sym, span: M
     let mut peaks: Vec<u64> = (1..=ROUTINE_DAYS as Minute)
         .map(|k| today - k * MINUTES_PER_DAY)
         .filter(|&d| d >= history_start)
-        .map(|d| busiest_window(&attributions.family_minutes(e.series, family, d, d + MINUTES_PER_DAY), span))
+        .map(|d| window::busiest(&attributions.family_minutes(e.series, family, d, d + MINUTES_PER_DAY), span, |&c| c))
         .collect();
     if peaks.is_empty() {
         return 0.0;
@@ -64,34 +64,12 @@ fn usual_peak(attributions: &AttributionTable, e: &Episode, family: Sym, span: M
     peaks[((peaks.len() - 1) as f64 * PEAK_QUANTILE).round() as usize] as f64
 }
 
-/// Largest sum of calls within any `window` consecutive minutes of time-sorted calls.
-fn busiest_window(calls: &[(Minute, u64)], window: Minute) -> u64 {
-    let (mut best, mut sum, mut lo) = (0, 0, 0);
-    for hi in 0..calls.len() {
-        sum += calls[hi].1;
-        while calls[lo].0 <= calls[hi].0 - window {
-            sum -= calls[lo].1;
-            lo += 1;
-        }
-        best = best.max(sum);
-    }
-    best
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::aggregate::Aggregates;
     use crate::detect::Detector;
     use crate::testutil::{batch, rec, Rec};
-
-    #[test]
-    fn busiest_window_slides() {
-        let calls = [(0, 3), (1, 4), (5, 10), (6, 1), (20, 2)];
-        assert_eq!(busiest_window(&calls, 2), 11);
-        assert_eq!(busiest_window(&calls, 10), 18);
-        assert_eq!(busiest_window(&[], 5), 0);
-    }
 
     const START: Minute = 20_458 * MINUTES_PER_DAY; // Monday 2026-01-05
 
