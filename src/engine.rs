@@ -22,6 +22,9 @@ use std::sync::{mpsc, Condvar, Mutex};
 /// Why a run could not produce a result.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// The detection settings are unusable (found before any file is read).
+    #[error("invalid settings: {0}")]
+    Params(#[from] crate::detect::DetectParamError),
     /// Nothing usable was read; the summary says, per file, why.
     #[error("nothing could be read: {why}")]
     NothingRead { why: String, summary: Box<RunSummary> },
@@ -122,6 +125,7 @@ pub fn run_admitting(
     on_files_found: &dyn Fn(usize),
     on_file: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, EngineError> {
+    let params = &params.check()?;
     let mut discovery = ingest::discover(inputs.paths);
     discovery.files.retain(|f| (inputs.admit)(f));
     tracing::info!(files = discovery.files.len(), unreadable = discovery.unreadable.len(), "input discovered");

@@ -2,26 +2,69 @@
 //!
 //! Windows are built per principal (role, not session) in time order, each marked with
 //! what was new for that principal (user agent, source IP, APIs). The k-means model of
-//! [`crate::baseline::cluster`] is fitted on the windows before the judged period; a
-//! judged window whose calibrated tail probability is below `alpha`, and which has enough
-//! writes or errors to matter, becomes a burst. Each burst is reported as an episode on
-//! every write or error series the principal pushed above its time-of-day rate (twice
-//! it, and three calls more), so the output stays standard AWS Insight records.
+//! [`crate::baseline::cluster`] is fitted on the windows of the `history_days` before the
+//! judged period; a judged window whose calibrated tail probability is below `alpha`,
+//! and which has enough writes or errors to matter, becomes a burst. Each burst is
+//! reported as an episode on every write or error series the principal pushed above its
+//! time-of-day rate (`min_ratio` times it, and [`BehaviourParams::min_series_calls`]
+//! more), so the output stays standard AWS Insight records.
 
 use super::episode::{Detector, Episode};
-use super::{DetectParams, Timelines};
+use super::{DetectParams, Timeline, Timelines};
 use crate::aggregate::{Aggregates, SeriesId, WindowStats, WINDOW_MINUTES};
-use crate::baseline::cluster::{Behaviour, BehaviourModel};
+use crate::baseline::cluster::{Behaviour, BehaviourModel, ClusterParamError, ClusterParams};
 use crate::baseline::tail::score;
 use crate::frame::{AttributionTable, CountsTable};
 use crate::intern::Sym;
-use crate::time::Minute;
+use crate::time::{Minute, MINUTES_PER_DAY};
 use std::collections::{BTreeMap, HashSet};
 
-/// Writes plus errors a window needs before its behaviour can be reported.
-const MIN_ACTIONS: u32 = 10;
-/// Calls a principal must make on a series in a burst for the series to be reported.
-const MIN_SERIES_CALLS: u32 = 3;
+/// Settings of the behaviour detector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BehaviourParams {
+    /// Writes plus errors a window needs before its behaviour can be reported.
+    pub min_actions: u32,
+    /// Calls a principal must make on a series in a burst for the series to be reported,
+    /// and calls beyond `min_ratio` times its expectation it must reach.
+    pub min_series_calls: u32,
+    /// Earlier days whose same time of day gives a reported series' expected calls (only
+    /// those within `history_days`).
+    pub same_hour_days: usize,
+    /// Minutes either side of a time of day that count as "the same hour".
+    pub same_hour_radius: Minute,
+    /// The k-means model.
+    pub model: ClusterParams,
+}
+
+impl Default for BehaviourParams {
+    fn default() -> Self {
+        Self { min_actions: 10, min_series_calls: 3, same_hour_days: 7, same_hour_radius: 30, model: ClusterParams::default() }
+    }
+}
+
+/// Why behaviour-detector settings are unusable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BehaviourParamError {
+    #[error("behaviour.same_hour_days must be 1 to {max} (got {0})", max = super::MAX_DAYS)]
+    SameHourDays(usize),
+    #[error("behaviour.same_hour_radius must be 0 to 720 minutes (got {0})")]
+    SameHourRadius(Minute),
+    #[error(transparent)]
+    Model(#[from] ClusterParamError),
+}
+
+impl BehaviourParams {
+    pub fn check(self) -> Result<Self, BehaviourParamError> {
+        if !(1..=super::MAX_DAYS).contains(&self.same_hour_days) {
+            return Err(BehaviourParamError::SameHourDays(self.same_hour_days));
+        }
+        if !(0..=720).contains(&self.same_hour_radius) {
+            return Err(BehaviourParamError::SameHourRadius(self.same_hour_radius));
+        }
+        self.model.check()?;
+        Ok(self)
+    }
+}
 
 /// One principal's windows in time order, with their behaviour vectors.
 struct PrincipalWindows {
@@ -33,14 +76,16 @@ struct PrincipalWindows {
 /// Finds windows unlike anything in the history and reports them per series.
 pub fn detect(agg: &Aggregates, table: &CountsTable, attributions: &AttributionTable, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
     let principals = principal_timelines(agg);
+    let history_minutes = params.baseline.history_days as Minute * MINUTES_PER_DAY;
     let history: Vec<Behaviour> = principals
         .iter()
         .flat_map(|p| {
             let t = timelines.of_account(p.account);
-            p.windows.iter().filter(move |w| w.0 < t.judge_from).map(|w| w.1)
+            let training = t.judge_from - history_minutes..t.judge_from;
+            p.windows.iter().filter(move |w| training.contains(&w.0)).map(|w| w.1)
         })
         .collect();
-    let model = match BehaviourModel::fit(&history) {
+    let model = match BehaviourModel::fit(&history, &params.behaviour.model) {
         Ok(model) => model,
         Err(why) => {
             tracing::info!(windows = history.len(), %why, "behaviour model skipped");
@@ -48,12 +93,13 @@ pub fn detect(agg: &Aggregates, table: &CountsTable, attributions: &AttributionT
         }
     };
     tracing::info!(windows = history.len(), "behaviour model fitted");
+    let bp = &params.behaviour;
     let mut out = Vec::new();
     for p in &principals {
         let mut bursts: Vec<(Minute, Minute, f64, BTreeMap<SeriesId, u32>)> = Vec::new();
         let timeline = timelines.of_account(p.account);
         for (start, b, series, actions) in p.windows.iter().filter(|w| timeline.is_judged(w.0)) {
-            if *actions < MIN_ACTIONS {
+            if *actions < bp.min_actions {
                 continue;
             }
             let prob = model.tail_probability(b);
@@ -71,31 +117,43 @@ pub fn detect(agg: &Aggregates, table: &CountsTable, attributions: &AttributionT
             }
         }
         for (start, end, s, series) in bursts {
-            out.extend(series.into_iter().filter(|(_, n)| *n >= MIN_SERIES_CALLS).filter_map(|(series, _)| {
-                episode(table, attributions, p.family, series, start, end, s)
-                    .filter(|e| e.observed >= params.min_ratio * e.expected + f64::from(MIN_SERIES_CALLS))
+            let burst = Burst { family: p.family, from: start, to: end, score: s };
+            out.extend(series.into_iter().filter(|(_, n)| *n >= bp.min_series_calls).filter_map(|(series, _)| {
+                episode(table, attributions, timeline, params, &burst, series)
+                    .filter(|e| e.observed >= params.min_ratio * e.expected + f64::from(bp.min_series_calls))
             }));
         }
     }
     out
 }
 
+/// One principal's run of anomalous windows, `[from, to)`.
+struct Burst {
+    family: Sym,
+    from: Minute,
+    to: Minute,
+    score: f64,
+}
+
 /// The episode of one series in a burst: from the principal's first to last call on it,
-/// with the calls expected at that time of day (the same hour on the last seven days).
-fn episode(table: &CountsTable, attributions: &AttributionTable, family: Sym, series: SeriesId, from: Minute, to: Minute, s: f64) -> Option<Episode> {
-    let calls = attributions.family_minutes(series, family, from, to);
+/// with the calls expected at that time of day (the same hour on the earlier days that
+/// the account's history and `history_days` hold; none expected without one).
+fn episode(table: &CountsTable, attributions: &AttributionTable, timeline: &Timeline, params: &DetectParams, b: &Burst, series: SeriesId) -> Option<Episode> {
+    let calls = attributions.family_minutes(series, b.family, b.from, b.to);
     let (start, end) = (calls.first()?.0, calls.last()?.0 + 1);
-    let same_hour: u64 = (1..=7)
-        .map(|k| start - k * crate::time::MINUTES_PER_DAY)
-        .map(|t| table.window_sum(series, t - 30, t + 30))
-        .sum();
-    let rate = same_hour as f64 / (7.0 * 60.0);
+    let bp = &params.behaviour;
+    let days: Vec<Minute> = (1..=bp.same_hour_days.min(params.baseline.history_days) as Minute)
+        .map(|k| start - k * MINUTES_PER_DAY)
+        .take_while(|&t| t >= timeline.origin)
+        .collect();
+    let same_hour: u64 = days.iter().map(|&t| table.window_sum(series, t - bp.same_hour_radius, t + bp.same_hour_radius)).sum();
+    let rate = same_hour as f64 / (days.len() as f64 * 2.0 * bp.same_hour_radius as f64).max(1.0);
     Some(Episode {
         series,
         start,
         end,
         detector: Detector::Behaviour,
-        score: s,
+        score: b.score,
         observed: table.window_sum(series, start, end) as f64,
         expected: rate * (end - start) as f64,
         window: WINDOW_MINUTES as usize,

@@ -18,7 +18,12 @@ pub mod routine;
 pub mod timeline;
 mod window;
 
+pub use behaviour::{BehaviourParamError, BehaviourParams};
+pub use drop::{DropParamError, DropParams};
 pub use episode::{Detector, Episode};
+pub use iam_burst::{IamBurstParamError, IamBurstParams};
+pub use rate::{RateParamError, RateParams};
+pub use routine::{RoutineParamError, RoutineParams};
 pub use timeline::{Timeline, Timelines};
 
 use crate::aggregate::Aggregates;
@@ -37,8 +42,13 @@ pub enum Model {
     Naive,
 }
 
-/// Detection settings. Build one with [`DetectParams::default`], adjust, then
-/// [`DetectParams::check`] before reading any data.
+/// Detection settings: every knob of every detector, each documented once, on its field.
+/// Build one with [`DetectParams::default`] (the tuned values), adjust, then
+/// [`DetectParams::check`] before reading any data (the engine checks again on entry).
+///
+/// As linfa's `ParamGuard` (unchecked params -> checked), but by value: `check` consumes
+/// the settings and hands back the same, validated, so the detectors keep taking
+/// `&DetectParams` and every caller (CLI, benchmark, tests) keeps building them by field.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DetectParams {
     pub model: Model,
@@ -56,7 +66,11 @@ pub struct DetectParams {
     /// Only judge minutes before this one.
     pub until: Option<Minute>,
     pub baseline: BaselineParams,
-    pub iam: iam_burst::IamBurstParams,
+    pub rate: RateParams,
+    pub drop: DropParams,
+    pub iam: IamBurstParams,
+    pub behaviour: BehaviourParams,
+    pub routine: RoutineParams,
 }
 
 impl Default for DetectParams {
@@ -70,7 +84,11 @@ impl Default for DetectParams {
             since: None,
             until: None,
             baseline: BaselineParams::default(),
-            iam: iam_burst::IamBurstParams::default(),
+            rate: RateParams::default(),
+            drop: DropParams::default(),
+            iam: IamBurstParams::default(),
+            behaviour: BehaviourParams::default(),
+            routine: RoutineParams::default(),
         }
     }
 }
@@ -92,6 +110,16 @@ pub enum DetectParamError {
     Time(&'static str),
     #[error(transparent)]
     Baseline(#[from] BaselineParamError),
+    #[error(transparent)]
+    Rate(#[from] RateParamError),
+    #[error(transparent)]
+    Drop(#[from] DropParamError),
+    #[error(transparent)]
+    Iam(#[from] IamBurstParamError),
+    #[error(transparent)]
+    Behaviour(#[from] BehaviourParamError),
+    #[error(transparent)]
+    Routine(#[from] RoutineParamError),
 }
 
 /// The longest warm-up or history accepted, in days (ten years): bounds every day count
@@ -127,6 +155,11 @@ impl DetectParams {
             }
         }
         self.baseline.check()?;
+        self.rate.check()?;
+        self.drop.check()?;
+        self.iam.check()?;
+        self.behaviour.check()?;
+        self.routine.check()?;
         Ok(self)
     }
 
