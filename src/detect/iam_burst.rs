@@ -95,6 +95,8 @@ struct Burst {
 }
 
 /// Sliding-window bursts over one principal's time-sorted IAM writes (weighted by calls).
+/// The principal's rate is its calls over the history there is before the judged day:
+/// from the account's first day, at most `history_days`, at least one day.
 fn bursts(writes: &[IamWrite], timeline: &Timeline, params: &DetectParams) -> Vec<Burst> {
     let p = &params.iam;
     let calls = prefix_calls(writes);
@@ -107,7 +109,7 @@ fn bursts(writes: &[IamWrite], timeline: &Timeline, params: &DetectParams) -> Ve
             continue;
         }
         let today = day_start(end);
-        let history = params.baseline.history_days as Minute * MINUTES_PER_DAY;
+        let history = history_before(today, timeline, params.baseline.history_days).max(MINUTES_PER_DAY);
         let before_today = writes.partition_point(|w| w.minute < today);
         let since = writes.partition_point(|w| w.minute < today - history);
         let past = (calls[before_today] - calls[since]) as f64;
@@ -212,6 +214,29 @@ mod tests {
         let w: Vec<(Minute, SeriesId)> = (0..9).flat_map(|d| (0..10).map(move |i| (d * DAY + 600 + i / 4, 0))).collect();
         let found = bursts(&writes(&w), &timeline(), &DetectParams::default());
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    /// A principal that writes IAM every 40 minutes around the clock for the 7 days of
+    /// the history, then makes `burst` writes within ten minutes.
+    fn steady_writer_then(burst: Minute) -> Vec<IamWrite> {
+        let mut spec: Vec<(Minute, SeriesId)> = (0..7 * DAY).step_by(40).map(|m| (m, 0)).collect();
+        let t = 7 * DAY + 600;
+        spec.extend((0..burst).map(|i| (t + i % 10, 1)));
+        spec.sort_unstable();
+        writes(&spec)
+    }
+
+    #[test]
+    fn issue_10_the_rate_is_over_the_history_there_is_not_history_days() {
+        // Ten writes in ten minutes are 40 times this principal's rate of one per 40
+        // minutes. Spread over 28 days instead of the 7 that exist, the rate looked four
+        // times lower, and the same ten writes scored p ~ 1e-10 instead of ~ 1e-5.
+        assert!(bursts(&steady_writer_then(10), &timeline(), &DetectParams::default()).is_empty());
+        let found = bursts(&steady_writer_then(30), &timeline(), &DetectParams::default());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(history_before(7 * DAY, &timeline(), 28), 7 * DAY);
+        assert_eq!(history_before(7 * DAY, &timeline(), 2), 2 * DAY, "at most history_days");
+        assert_eq!(history_before(0, &timeline(), 28), 0, "the first day has none");
     }
 
     #[test]
