@@ -196,3 +196,103 @@ fn with_novelty(windows: &[(Minute, &WindowStats)]) -> Vec<(Minute, Behaviour, V
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{batch, rec, Rec};
+
+    const START: Minute = 20_458 * MINUTES_PER_DAY; // Monday 2026-01-05
+    const DAYS: Minute = 10;
+    const CI: &str = "arn:aws:sts::111122223333:assumed-role/ci/run-1";
+    const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+
+    /// Ten days of routine: a CI role reading and tagging every half hour around the
+    /// clock, alice reading a little every office hour.
+    fn routine() -> Vec<Rec> {
+        let mut recs = Vec::new();
+        let mut id = 0;
+        let mut push = |minute: Minute, name: &'static str, principal: &'static str, read_only: bool| {
+            id += 1;
+            let mut r = rec(minute, id, name);
+            (r.principal, r.read_only) = (principal, read_only);
+            recs.push(r);
+        };
+        for t in (0..DAYS * MINUTES_PER_DAY).step_by(30) {
+            let m = START + t;
+            for i in 0..4 + t / 30 % 3 {
+                push(m + i % 3, "DescribeInstances", CI, true);
+            }
+            push(m + 1, "CreateTags", CI, false);
+            if (9 * 60..17 * 60).contains(&(t % MINUTES_PER_DAY)) && t % 60 == 0 {
+                push(m + 10, "DescribeInstances", ALICE, true);
+                push(m + 11, "DescribeVolumes", ALICE, true);
+            }
+        }
+        recs
+    }
+
+    /// Alice, from a new tool, creating a backdoor user in one five-minute window.
+    fn backdoor(at: Minute) -> Vec<Rec> {
+        let names = ["CreateUser", "AttachUserPolicy", "CreateAccessKey", "CreateLoginProfile"];
+        (0..32)
+            .map(|i| {
+                let mut r = rec(at + i / 8, 1_000_000 + i as u64, names[i as usize % 4]);
+                (r.principal, r.source, r.agent) = (ALICE, "iam.amazonaws.com", "curl/8.0");
+                r
+            })
+            .collect()
+    }
+
+    /// The behaviour detector on records, as the engine runs it.
+    fn run(recs: &[Rec], params: &DetectParams) -> (Vec<Episode>, Vec<String>) {
+        let mut agg = Aggregates::new();
+        agg.absorb(batch(recs));
+        agg.settle();
+        let timelines = Timelines::new(&agg, params).unwrap();
+        let table = CountsTable::new(&agg.counts, agg.series.len()).unwrap();
+        let families = agg.principal_families();
+        let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len()).with_families(families);
+        let found = detect(&agg, &table, &attributions, &timelines, params);
+        let names = found.iter().map(|e| agg.strings.resolve(agg.series[e.series as usize].name).to_string()).collect();
+        (found, names)
+    }
+
+    #[test]
+    fn routine_windows_do_not_fire() {
+        let (found, names) = run(&routine(), &DetectParams::default());
+        assert!(found.is_empty(), "{names:?}");
+    }
+
+    #[test]
+    fn a_burst_of_a_principals_unusual_window_fires_on_each_api_it_wrote() {
+        let at = START + 8 * MINUTES_PER_DAY + 14 * 60 + 5;
+        let mut recs = routine();
+        recs.extend(backdoor(at));
+        let (found, mut names) = run(&recs, &DetectParams::default());
+        names.sort();
+        assert_eq!(names, ["AttachUserPolicy", "CreateAccessKey", "CreateLoginProfile", "CreateUser"], "{found:?}");
+        for e in &found {
+            assert_eq!(e.detector, Detector::Behaviour);
+            assert!((at..at + 5).contains(&e.start) && e.end <= at + 5, "{e:?}");
+            assert_eq!((e.observed, e.expected), (8.0, 0.0), "{e:?}");
+            assert!(e.score > 7.0, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn too_little_history_switches_the_model_off() {
+        let at = START + 8 * MINUTES_PER_DAY + 14 * 60 + 5;
+        let mut recs = routine();
+        recs.extend(backdoor(at));
+        let mut params = DetectParams::default();
+        // Ten days of half-hourly windows (a few hundred) are fewer than this.
+        params.behaviour.model.min_windows = 5_000;
+        assert!(run(&recs, &params).0.is_empty());
+        // As is a single day of history: 48 CI windows and a few of alice's.
+        let one_day: Vec<Rec> = recs.into_iter().filter(|r| r.minute >= START + 7 * MINUTES_PER_DAY).collect();
+        let mut params = DetectParams::default();
+        params.warmup_days = 1;
+        assert!(run(&one_day, &params).0.is_empty());
+    }
+}

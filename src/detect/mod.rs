@@ -199,3 +199,49 @@ pub fn detect(
     tracing::info!(episodes = episodes.len(), "detectors done");
     episode::merge(episodes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(DetectParams::default().check(), Ok(DetectParams::default()));
+    }
+
+    #[test]
+    fn every_unusable_knob_is_refused_by_name() {
+        let cases: [(&str, fn(&mut DetectParams)); 24] = [
+            ("sensitivity", |p| p.sensitivity = 0.0),
+            ("min_ratio", |p| p.min_ratio = f64::NAN),
+            ("history_days", |p| p.baseline.history_days = 0),
+            ("baseline.noise_sigmas", |p| p.baseline.noise_sigmas = -1.0),
+            ("baseline.default_dispersion", |p| p.baseline.default_dispersion = f64::INFINITY),
+            ("baseline.min_dispersion", |p| p.baseline.min_dispersion = 6.0),
+            ("baseline.min_calls_for_dispersion", |p| p.baseline.min_calls_for_dispersion = 0),
+            ("rate.windows", |p| p.rate.windows[3] = 0),
+            ("rate.windows", |p| p.rate.windows[1] = 1441),
+            ("rate.max_gap", |p| p.rate.max_gap = 2000),
+            ("rate.minute_cost", |p| p.rate.minute_cost = f64::NAN),
+            ("drop.min_silence", |p| p.drop.min_silence = 0),
+            ("drop.steady_days", |p| p.drop.steady_days = 0),
+            ("drop.silence_factor", |p| p.drop.silence_factor = 0),
+            ("drop.delivery_lag", |p| p.drop.delivery_lag = -1),
+            ("iam.window", |p| p.iam.window = 0),
+            ("iam.min_calls", |p| p.iam.min_calls = 0),
+            ("iam.history_ratio", |p| p.iam.history_ratio = 0.5),
+            ("behaviour.model.clusters", |p| p.behaviour.model.clusters = 0),
+            ("behaviour.model.min_windows", |p| p.behaviour.model.min_windows = 3),
+            ("behaviour.model.tail_quantile", |p| p.behaviour.model.tail_quantile = 1.0),
+            ("behaviour.same_hour_days", |p| p.behaviour.same_hour_days = 0),
+            ("routine.min_span", |p| p.routine.min_span = 0),
+            ("routine.peak_quantile", |p| p.routine.peak_quantile = 1.5),
+        ];
+        for (knob, spoil) in cases {
+            let mut p = DetectParams::default();
+            spoil(&mut p);
+            let why = p.check().expect_err(knob).to_string();
+            assert!(why.starts_with(knob), "{knob}: {why}");
+        }
+    }
+}
