@@ -291,8 +291,7 @@ mod tests {
         assert!(run(&recs, &params).0.is_empty());
         // As is a single day of history: 48 CI windows and a few of alice's.
         let one_day: Vec<Rec> = recs.into_iter().filter(|r| r.minute >= START + 7 * MINUTES_PER_DAY).collect();
-        let mut params = DetectParams::default();
-        params.warmup_days = 1;
+        let params = DetectParams { warmup_days: 1, ..DetectParams::default() };
         assert!(run(&one_day, &params).0.is_empty());
     }
 }

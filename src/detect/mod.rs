@@ -209,9 +209,11 @@ mod tests {
         assert_eq!(DetectParams::default().check(), Ok(DetectParams::default()));
     }
 
+    type Spoil = fn(&mut DetectParams);
+
     #[test]
     fn every_unusable_knob_is_refused_by_name() {
-        let cases: [(&str, fn(&mut DetectParams)); 24] = [
+        let cases: [(&str, Spoil); 24] = [
             ("sensitivity", |p| p.sensitivity = 0.0),
             ("min_ratio", |p| p.min_ratio = f64::NAN),
             ("history_days", |p| p.baseline.history_days = 0),
