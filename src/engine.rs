@@ -22,6 +22,9 @@ use std::sync::{mpsc, Condvar, Mutex};
 /// Why a run could not produce a result.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// The detection settings are unusable (found before any file is read).
+    #[error("invalid settings: {0}")]
+    Params(#[from] crate::detect::DetectParamError),
     /// Nothing usable was read; the summary says, per file, why.
     #[error("nothing could be read: {why}")]
     NothingRead { why: String, summary: Box<RunSummary> },
@@ -122,6 +125,7 @@ pub fn run_admitting(
     on_files_found: &dyn Fn(usize),
     on_file: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, EngineError> {
+    let params = &params.check()?;
     let mut discovery = ingest::discover(inputs.paths);
     discovery.files.retain(|f| (inputs.admit)(f));
     tracing::info!(files = discovery.files.len(), unreadable = discovery.unreadable.len(), "input discovered");
@@ -342,4 +346,84 @@ fn write_explanations(ctx: &RenderContext, rendered: &[(Episode, InsightPair)], 
         out.write_all(b"\n")?;
     }
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::{self, Format};
+
+    /// One CloudTrail record as a JSON line.
+    fn record(minute: crate::time::Minute, id: usize, name: &str, user: &str, read_only: bool) -> String {
+        serde_json::json!({
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::111122223333:user/{user}"), "accountId": "111122223333"},
+            "eventTime": crate::time::format_minute(minute),
+            "eventSource": "ec2.amazonaws.com",
+            "eventName": name,
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "198.51.100.7",
+            "userAgent": "aws-cli/2.15.0",
+            "eventID": format!("00000000-0000-4000-8000-{id:012}"),
+            "readOnly": read_only,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": "111122223333",
+            "eventCategory": "Management",
+        })
+        .to_string()
+    }
+
+    /// Nine days of a CI user reading every two minutes and launching an instance every
+    /// half hour; on the last day mallory launches forty in five minutes.
+    fn history(dir: &std::path::Path) -> crate::time::Minute {
+        let start = 20_458 * crate::time::MINUTES_PER_DAY; // Monday 2026-01-05
+        let mut lines = Vec::new();
+        for t in (0..9 * crate::time::MINUTES_PER_DAY).step_by(2) {
+            lines.push(record(start + t, lines.len(), "DescribeInstances", "ci", true));
+            if t % 30 == 0 {
+                lines.push(record(start + t + 1, lines.len(), "RunInstances", "ci", false));
+            }
+        }
+        let attack = start + 8 * crate::time::MINUTES_PER_DAY + 14 * 60 + 3;
+        for i in 0..40 {
+            lines.push(record(attack + i / 8, lines.len(), "RunInstances", "mallory", false));
+        }
+        std::fs::write(dir.join("trail.jsonl"), lines.join("\n") + "\n").unwrap();
+        attack
+    }
+
+    fn run_on(dir: &std::path::Path, params: &DetectParams) -> (Result<RunSummary, EngineError>, Vec<serde_json::Value>) {
+        let mut out = Vec::new();
+        let outputs = Outputs { insights: sink::to_writer(Format::Ndjson, &mut out), explanations: None, counts: None };
+        let result = run(&[dir.to_path_buf()], params, outputs, &|_| (), &|| ());
+        let records = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        (result, records)
+    }
+
+    #[test]
+    fn a_burst_in_a_small_history_is_one_insight_pair_starting_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let attack = history(dir.path());
+        let (result, records) = run_on(dir.path(), &DetectParams::default());
+        let summary = result.unwrap();
+        assert_eq!(summary.total_insights(), 1, "{:?}", summary.episodes);
+        assert_eq!(summary.episodes[0].episode.start, attack);
+        let states: Vec<(&str, &str)> = records
+            .iter()
+            .map(|r| (r["insightDetails"]["state"].as_str().unwrap(), r["insightDetails"]["eventName"].as_str().unwrap()))
+            .collect();
+        assert_eq!(states, [("Start", "RunInstances"), ("End", "RunInstances")]);
+        assert_eq!(records[0]["eventTime"], crate::time::format_minute(attack));
+        assert_eq!(records[0]["sharedEventID"], records[1]["sharedEventID"]);
+    }
+
+    #[test]
+    fn invalid_settings_fail_before_any_file_is_read() {
+        let mut params = DetectParams::default();
+        params.rate.windows[0] = 0;
+        let (result, records) = run_on(std::path::Path::new("/nonexistent/trailsight"), &params);
+        assert!(matches!(result, Err(EngineError::Params(crate::detect::DetectParamError::Rate(_)))), "{result:?}");
+        assert!(records.is_empty());
+    }
 }

@@ -19,7 +19,7 @@
 //! Anything else (a date alone, epoch numbers, zone names, day-first dates) is refused,
 //! and the record is reported as having a bad `eventTime` rather than guessed at.
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 /// Whole minutes since 1970-01-01T00:00Z.
 pub type Minute = i64;
@@ -110,20 +110,11 @@ pub fn day_start(m: Minute) -> Minute {
     m.div_euclid(MINUTES_PER_DAY) * MINUTES_PER_DAY
 }
 
-/// Minute of the UTC day, 0..1440.
-pub fn minute_of_day(m: Minute) -> usize {
-    m.rem_euclid(MINUTES_PER_DAY) as usize
-}
-
-/// True on Saturday and Sunday (UTC), when most human activity stops.
-pub fn is_weekend(m: Minute) -> bool {
-    let wd = to_datetime(m).weekday().num_days_from_monday();
-    wd >= 5
-}
-
-/// Hour of the UTC day, 0..24.
-pub fn hour_of_day(m: Minute) -> usize {
-    to_datetime(m).hour() as usize
+/// True on Saturday and Sunday (UTC) of the day `days_since_epoch`, when most human
+/// activity stops.
+pub fn is_weekend_day(days_since_epoch: i64) -> bool {
+    // 1970-01-01 was a Thursday: day 2 is Saturday, day 3 Sunday.
+    matches!(days_since_epoch.rem_euclid(7), 2 | 3)
 }
 
 /// Parses a command-line time: `YYYY-MM-DD` or an RFC 3339 date-time.
@@ -203,10 +194,10 @@ mod tests {
     #[test]
     fn calendar_helpers() {
         let sat = parse_event_minute("2026-01-10T02:03:00Z").unwrap();
-        assert!(is_weekend(sat));
-        assert!(!is_weekend(sat - 2 * MINUTES_PER_DAY));
-        assert_eq!(minute_of_day(sat), 123);
-        assert_eq!(hour_of_day(sat), 2);
+        let day = sat.div_euclid(MINUTES_PER_DAY);
+        let weekend: Vec<bool> = (day - 5..day + 2).map(is_weekend_day).collect();
+        assert_eq!(weekend, [false, false, false, false, false, true, true], "Monday to Sunday");
+        assert!(is_weekend_day(2) && is_weekend_day(-4) && !is_weekend_day(0), "around the epoch");
         assert_eq!(day_start(sat) + 123, sat);
         assert_eq!(parse_cli_time("2026-01-10"), Some(day_start(sat)));
     }

@@ -42,7 +42,14 @@ fn an_intact_chain_is_valid_in_text_and_json() {
     let json = validate(&c, &["--format", "json"]);
     assert_eq!(json.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert!(v.is_object());
+    let logs: usize = c.digests.iter().map(|d| d.log_files.len()).sum();
+    let summary = &v["summary"];
+    assert_eq!(summary["clean"], true, "{v:#}");
+    assert_eq!((&summary["digest_files"]["valid"], &summary["digest_files"]["total"]), (&c.digests.len().into(), &c.digests.len().into()), "{v:#}");
+    assert_eq!((&summary["log_files"]["valid"], &summary["log_files"]["total"]), (&logs.into(), &logs.into()), "{v:#}");
+    assert_eq!((&summary["chains"]["unbroken"], &summary["gaps"]), (&1.into(), &0.into()), "{v:#}");
+    let reported = v["digest_files"].as_array().map_or(0, |d| d.iter().filter(|d| d["status"] == "valid" && c.digests.iter().any(|b| d["key"] == b.key.as_str())).count());
+    assert_eq!(reported, c.digests.len(), "every digest built is reported valid by its key: {v:#}");
 }
 
 #[test]

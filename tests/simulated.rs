@@ -47,7 +47,8 @@ fn simulated_attacks_are_found_and_decoys_are_not() {
         assert!(a.delay.is_some_and(|d| d <= 5), "{} found late: {:?}", a.id, a.delay);
     }
     assert!(card.decoys_fired.is_empty(), "decoys fired: {:?}", card.decoys_fired);
-    assert!(card.false_per_account_day() <= 1.0, "{:?}", card.false_insights);
+    // SPEC §3: well under one per account-day; the detector makes none on this history.
+    assert!(card.false_per_account_day() <= 0.25, "{:?}", card.false_insights);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! distinct APIs, error and write shares, and whether its user agent, source IP or APIs
 //! were new for it). Features are standardised on the history, clustered with k-means,
 //! and a window's score is its distance to the nearest centroid. The distances of the
-//! history's own windows calibrate the score: above their 99th percentile the tail is
+//! history's own windows calibrate the score: above a high quantile of them the tail is
 //! modelled as exponential (peaks over threshold), which turns a distance into a tail
 //! probability comparable with the rate models' `alpha`.
 
@@ -18,12 +18,56 @@ use rand_xoshiro::Xoshiro256Plus;
 
 /// Number of features per window.
 pub const FEATURES: usize = 10;
-/// Clusters fitted.
-const CLUSTERS: usize = 8;
-/// Most windows used for fitting (evenly subsampled beyond that).
-const MAX_TRAINING: usize = 8_000;
-/// Quantile of training distances where the exponential tail begins.
-const TAIL_START: f64 = 0.99;
+
+/// Settings of the behaviour model; validated before any data is read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClusterParams {
+    /// Clusters fitted (k of k-means).
+    pub clusters: usize,
+    /// Fewest history windows the model is fitted on; with fewer it is switched off.
+    pub min_windows: usize,
+    /// Most windows used for fitting (evenly subsampled beyond that).
+    pub max_windows: usize,
+    /// Quantile of training distances where the exponential tail begins.
+    pub tail_quantile: f64,
+}
+
+impl Default for ClusterParams {
+    fn default() -> Self {
+        Self { clusters: 8, min_windows: 80, max_windows: 8_000, tail_quantile: 0.99 }
+    }
+}
+
+/// Why behaviour-model settings are unusable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ClusterParamError {
+    #[error("behaviour.model.clusters must be 1 to 1000 (got {0})")]
+    Clusters(usize),
+    #[error("behaviour.model.min_windows must be at least the clusters, {clusters} (got {got})")]
+    MinWindows { got: usize, clusters: usize },
+    #[error("behaviour.model.max_windows must be at least min_windows, {min} (got {got})")]
+    MaxWindows { got: usize, min: usize },
+    #[error("behaviour.model.tail_quantile must be above 0 and below 1 (got {0})")]
+    TailQuantile(f64),
+}
+
+impl ClusterParams {
+    pub fn check(self) -> Result<Self, ClusterParamError> {
+        if !(1..=1000).contains(&self.clusters) {
+            return Err(ClusterParamError::Clusters(self.clusters));
+        }
+        if self.min_windows < self.clusters {
+            return Err(ClusterParamError::MinWindows { got: self.min_windows, clusters: self.clusters });
+        }
+        if self.max_windows < self.min_windows {
+            return Err(ClusterParamError::MaxWindows { got: self.max_windows, min: self.min_windows });
+        }
+        if !(self.tail_quantile > 0.0 && self.tail_quantile < 1.0) {
+            return Err(ClusterParamError::TailQuantile(self.tail_quantile));
+        }
+        Ok(self)
+    }
+}
 
 /// What a principal did in one window, before standardisation.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -78,32 +122,32 @@ pub struct BehaviourModel {
 
 impl BehaviourModel {
     /// Fits on the history's windows (deterministic: a fixed seed).
-    pub fn fit(history: &[Behaviour]) -> Result<Self, ClusterError> {
-        if history.len() < CLUSTERS * 10 {
+    pub fn fit(history: &[Behaviour], params: &ClusterParams) -> Result<Self, ClusterError> {
+        if history.len() < params.min_windows.max(1) {
             return Err(ClusterError::TooFew(history.len()));
         }
-        let step = history.len().div_ceil(MAX_TRAINING);
+        let step = history.len().div_ceil(params.max_windows.max(1));
         let rows: Vec<[f64; FEATURES]> = history.iter().step_by(step).map(|b| b.to_features()).collect();
         let raw = Array2::from_shape_fn((rows.len(), FEATURES), |(i, j)| rows[i][j]);
         let mean = raw.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(FEATURES));
         let scale = raw.std_axis(Axis(0), 0.0).mapv(|s| if s > 1e-9 { s } else { 1.0 });
         let x = (&raw - &mean) / &scale;
-        let model = KMeans::params_with_rng(CLUSTERS, Xoshiro256Plus::seed_from_u64(0x7a11))
+        let model = KMeans::params_with_rng(params.clusters, Xoshiro256Plus::seed_from_u64(0x7a11))
             .n_runs(3)
             .max_n_iterations(50)
             .tolerance(1e-4)
             .fit(&DatasetBase::from(x.clone()))
             .map_err(|e| ClusterError::KMeans(e.to_string()))?;
         let centroids = model.centroids().clone();
-        let mut fitted = Self { mean, scale, centroids, tail_start: 0.0, tail_share: 1.0 - TAIL_START, tail_mean_excess: 1.0 };
+        let mut fitted = Self { mean, scale, centroids, tail_start: 0.0, tail_share: 1.0 - params.tail_quantile, tail_mean_excess: 1.0 };
         let mut distances: Vec<f64> = x.rows().into_iter().map(|r| fitted.distance_std(r)).collect();
         distances.sort_by(f64::total_cmp);
-        fitted.calibrate(&distances);
+        fitted.calibrate(&distances, params.tail_quantile);
         Ok(fitted)
     }
 
-    fn calibrate(&mut self, sorted: &[f64]) {
-        let at = ((sorted.len() - 1) as f64 * TAIL_START) as usize;
+    fn calibrate(&mut self, sorted: &[f64], quantile: f64) {
+        let at = ((sorted.len() - 1) as f64 * quantile) as usize;
         self.tail_start = sorted[at];
         let excess: Vec<f64> = sorted[at..].iter().map(|d| d - self.tail_start).collect();
         self.tail_mean_excess = (excess.iter().sum::<f64>() / excess.len() as f64).max(1e-3);
@@ -153,7 +197,7 @@ mod tests {
     #[test]
     fn ordinary_windows_are_close_and_a_backdoor_burst_is_far() {
         let history: Vec<Behaviour> = (0..2_000).map(routine).collect();
-        let model = BehaviourModel::fit(&history).unwrap();
+        let model = BehaviourModel::fit(&history, &ClusterParams::default()).unwrap();
         assert!(model.tail_probability(&routine(5)) > 1e-3);
         let burst = Behaviour {
             calls: 40.0, writes: 35.0, iam_writes: 35.0, errors: 0.0, apis: 5.0,
@@ -164,6 +208,6 @@ mod tests {
 
     #[test]
     fn too_little_history_is_refused() {
-        assert!(matches!(BehaviourModel::fit(&[Behaviour::default(); 10]), Err(ClusterError::TooFew(10))));
+        assert!(matches!(BehaviourModel::fit(&[Behaviour::default(); 10], &ClusterParams::default()), Err(ClusterError::TooFew(10))));
     }
 }

@@ -10,7 +10,7 @@
 //! - a daily-periodic profile: the median over recent same-type days of the busiest
 //!   minute within a few minutes of this time of day, so a job that bursts every night
 //!   at 02:00 (with a little jitter) is normal;
-//! - a weekly profile: the same, from the same time one, two, three weeks before, so a
+//! - a weekly profile: the same, from the same time in earlier weeks, so a
 //!   Monday-morning deploy is normal.
 //!
 //! The periodic and weekly references count only where they stand above what the busiest
@@ -22,7 +22,7 @@
 pub mod cluster;
 pub mod tail;
 
-use crate::time::{MINUTES_PER_DAY, MINUTES_PER_WEEK};
+use crate::time::{is_weekend_day, MINUTES_PER_DAY, MINUTES_PER_WEEK};
 
 const DAY: usize = MINUTES_PER_DAY as usize;
 const WEEK: usize = MINUTES_PER_WEEK as usize;
@@ -30,19 +30,50 @@ const WEEK: usize = MINUTES_PER_WEEK as usize;
 /// Settings of the seasonal baseline; validated before any data is read.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BaselineParams {
-    /// Days of history a baseline may use (AWS: 28).
+    /// Days of history a baseline may use (AWS: 28). Every lookback of every detector
+    /// stays within it: the weekly profile, the routine, the behaviour model's training
+    /// windows and expectations, the drop's steady days and the IAM-burst rate.
     pub history_days: usize,
     /// How many minutes either side of a time of day count as "the same time".
     pub jitter_minutes: usize,
     /// How many recent same-type days the periodic profile looks at.
     pub periodic_days: usize,
+    /// How many earlier weeks the weekly profile looks at (only those within
+    /// `history_days`).
+    pub weekly_weeks: usize,
     /// Cap on how far the recent level may lift the profile (growth correction).
     pub max_growth: f64,
+    /// Standard deviations (plus one call) above the hour-of-day mean that a periodic or
+    /// weekly reference must reach to count: about what the busiest of a few minutes
+    /// reaches by chance, so a busy series' noise maxima are not taken for a job.
+    pub noise_sigmas: f64,
+    /// Over-dispersion assumed for a series too quiet to measure: bursty, as API calls
+    /// are.
+    pub default_dispersion: f64,
+    /// Least over-dispersion a measured series is given (a steady series is not quite
+    /// Poisson).
+    pub min_dispersion: f64,
+    /// Most over-dispersion a measured series is given, so one wild day cannot make
+    /// every spike ordinary.
+    pub max_dispersion: f64,
+    /// Calls an hour needs before its over-dispersion is measured.
+    pub min_calls_for_dispersion: u32,
 }
 
 impl Default for BaselineParams {
     fn default() -> Self {
-        Self { history_days: 28, jitter_minutes: 3, periodic_days: 7, max_growth: 4.0 }
+        Self {
+            history_days: 28,
+            jitter_minutes: 3,
+            periodic_days: 7,
+            weekly_weeks: 4,
+            max_growth: 4.0,
+            noise_sigmas: 3.0,
+            default_dispersion: 1.0,
+            min_dispersion: 0.05,
+            max_dispersion: 5.0,
+            min_calls_for_dispersion: 10,
+        }
     }
 }
 
@@ -58,6 +89,14 @@ pub enum BaselineParamError {
     Jitter(usize),
     #[error("max_growth must be at least 1 (got {0})")]
     Growth(f64),
+    #[error("baseline.noise_sigmas must be a number of at least 0 (got {0})")]
+    NoiseSigmas(f64),
+    #[error("baseline.default_dispersion must be a number of at least 0 (got {0})")]
+    DefaultDispersion(f64),
+    #[error("baseline.min_dispersion and max_dispersion must be numbers with 0 <= min <= max (got {0} and {1})")]
+    DispersionBounds(f64, f64),
+    #[error("baseline.min_calls_for_dispersion must be at least 1 (got 0)")]
+    DispersionCalls,
 }
 
 impl BaselineParams {
@@ -71,8 +110,32 @@ impl BaselineParams {
         if !(self.max_growth >= 1.0) {
             return Err(BaselineParamError::Growth(self.max_growth));
         }
+        if !is_non_negative(self.noise_sigmas) {
+            return Err(BaselineParamError::NoiseSigmas(self.noise_sigmas));
+        }
+        if !is_non_negative(self.default_dispersion) {
+            return Err(BaselineParamError::DefaultDispersion(self.default_dispersion));
+        }
+        let (lo, hi) = (self.min_dispersion, self.max_dispersion);
+        if !(is_non_negative(lo) && is_non_negative(hi) && lo <= hi) {
+            return Err(BaselineParamError::DispersionBounds(lo, hi));
+        }
+        if self.min_calls_for_dispersion == 0 {
+            return Err(BaselineParamError::DispersionCalls);
+        }
         Ok(self)
     }
+
+    /// How many weeks back the weekly profile may look: `weekly_weeks`, within
+    /// `history_days`.
+    fn weeks_back(&self) -> usize {
+        self.weekly_weeks.min(self.history_days / 7)
+    }
+}
+
+/// True for a finite number of at least 0 (false for NaN).
+pub fn is_non_negative(v: f64) -> bool {
+    v.is_finite() && v >= 0.0
 }
 
 /// The dense per-minute history of one series and what is derived from it once.
@@ -108,8 +171,11 @@ impl SeriesProfile {
         let daily: Vec<u64> =
             hourly.chunks(24).map(|d| d.iter().map(|&h| u64::from(h)).sum()).collect();
         let jitter_max = sliding_max(&counts, params.jitter_minutes);
-        let day_dispersion =
-            counts.chunks(DAY).zip(hourly.chunks(24)).map(|(d, h)| dispersion_of_day(d, h)).collect();
+        let day_dispersion = counts
+            .chunks(DAY)
+            .zip(hourly.chunks(24))
+            .map(|(d, h)| dispersion_of_day(d, h, params.min_calls_for_dispersion))
+            .collect();
         Self { origin_day, counts, hourly, daily, jitter_max, day_dispersion }
     }
 
@@ -132,15 +198,15 @@ impl SeriesProfile {
         }
         let growth = self.growth(&history, &same, day).clamp(1.0, params.max_growth);
         let smooth = self.smooth_profile(&same).map(|v| v * growth);
-        let dispersion = self.dispersion(&history);
+        let dispersion = self.dispersion(&history, params);
         let periodic = self.periodic_profile(&same, params.periodic_days);
-        let weekly = self.weekly_profile(day);
+        let weekly = self.weekly_profile(day, params.weeks_back());
         let expected = (0..DAY)
             .map(|m| {
                 let mu = smooth[m / 60];
                 let beyond_noise = |v: u32| {
                     let v = f64::from(v);
-                    if v > noise_peak(mu, dispersion) { v } else { 0.0 }
+                    if v > noise_peak(mu, dispersion, params.noise_sigmas) { v } else { 0.0 }
                 };
                 mu.max(beyond_noise(periodic[m])).max(beyond_noise(weekly[m]))
             })
@@ -185,12 +251,12 @@ impl SeriesProfile {
             .collect()
     }
 
-    /// Median of the busiest minute near the same time of week in earlier weeks.
-    fn weekly_profile(&self, day: usize) -> Vec<u32> {
+    /// Median of the busiest minute near the same time of week in the `weeks` weeks before.
+    fn weekly_profile(&self, day: usize, weeks: usize) -> Vec<u32> {
         let start = day * DAY;
         (0..DAY)
             .map(|m| {
-                let past: Vec<u32> = (1..=4)
+                let past: Vec<u32> = (1..=weeks)
                     .filter_map(|w| (start + m).checked_sub(w * WEEK))
                     .map(|i| self.jitter_max[i])
                     .collect();
@@ -200,36 +266,30 @@ impl SeriesProfile {
     }
 
     /// Median over the history of each day's over-dispersion; 0 (Poisson) when unknown.
-    fn dispersion(&self, days: &[usize]) -> f64 {
+    fn dispersion(&self, days: &[usize], params: &BaselineParams) -> f64 {
         let mut phis: Vec<f64> = days.iter().filter_map(|&k| self.day_dispersion[k]).collect();
         if phis.is_empty() {
-            return DEFAULT_DISPERSION;
+            return params.default_dispersion;
         }
         phis.sort_by(f64::total_cmp);
-        phis[phis.len() / 2].clamp(MIN_DISPERSION, MAX_DISPERSION)
+        phis[phis.len() / 2].clamp(params.min_dispersion, params.max_dispersion)
     }
 }
 
-/// A level the busiest of a few minutes reaches by chance around a mean `mu`: periodic
-/// and weekly references count only above it, so that noise maxima of a busy series are
-/// not mistaken for a job that runs at that time.
-fn noise_peak(mu: f64, dispersion: f64) -> f64 {
-    mu + 3.0 * (mu + dispersion * mu * mu).sqrt() + 1.0
+/// A level the busiest of a few minutes reaches by chance around a mean `mu`
+/// (`sigmas` standard deviations and one call above it).
+fn noise_peak(mu: f64, dispersion: f64, sigmas: f64) -> f64 {
+    mu + sigmas * (mu + dispersion * mu * mu).sqrt() + 1.0
 }
-
-/// Assumed over-dispersion of a series too quiet to measure: bursty, as API calls are.
-const DEFAULT_DISPERSION: f64 = 1.0;
-const MIN_DISPERSION: f64 = 0.05;
-const MAX_DISPERSION: f64 = 5.0;
 
 /// Over-dispersion of one day: the median over its active hours of each hour's
 /// method-of-moments phi around that hour's own mean. The median keeps an hour holding
 /// a periodic job (which the periodic profile explains) from inflating the whole day.
-fn dispersion_of_day(minutes: &[u32], hours: &[u32]) -> Option<f64> {
+fn dispersion_of_day(minutes: &[u32], hours: &[u32], min_calls: u32) -> Option<f64> {
     let mut phis: Vec<f64> = hours
         .iter()
         .enumerate()
-        .filter(|&(_, &sum)| sum >= MIN_CALLS_FOR_DISPERSION)
+        .filter(|&(_, &sum)| sum >= min_calls)
         .map(|(h, &sum)| {
             let mu = f64::from(sum) / 60.0;
             let excess: f64 = minutes[h * 60..(h + 1) * 60]
@@ -245,9 +305,6 @@ fn dispersion_of_day(minutes: &[u32], hours: &[u32]) -> Option<f64> {
     phis.sort_by(f64::total_cmp);
     Some(phis[phis.len() / 2])
 }
-
-/// Calls an hour needs before its dispersion is measured.
-const MIN_CALLS_FOR_DISPERSION: u32 = 10;
 
 /// Least-squares slope of `y` on `x` after removing each group's mean (the groups being
 /// weekdays and weekends); `None` with fewer than four points.
@@ -312,11 +369,6 @@ fn sliding_max(values: &[u32], radius: usize) -> Vec<u32> {
         *slot = deque.front().map_or(0, |&j| values[j]);
     }
     out
-}
-
-fn is_weekend_day(days_since_epoch: i64) -> bool {
-    // 1970-01-01 was a Thursday: day 2 is Saturday, day 3 Sunday.
-    matches!(days_since_epoch.rem_euclid(7), 2 | 3)
 }
 
 #[cfg(test)]

@@ -28,11 +28,6 @@ pub fn upper_tail(k: f64, mu: f64, phi: f64) -> f64 {
     p.clamp(MIN_P, 1.0)
 }
 
-/// P(X <= k): the chance of seeing this few calls or fewer.
-pub fn lower_tail(k: f64, mu: f64, phi: f64) -> f64 {
-    (1.0 - upper_tail(k + 1.0, mu, phi)).clamp(MIN_P, 1.0)
-}
-
 /// `-log10(p)`: the score reported with every finding.
 pub fn score(p: f64) -> f64 {
     -p.max(MIN_P).log10()
@@ -72,6 +67,5 @@ mod tests {
     fn a_jump_from_nothing_is_extreme_and_zero_is_never_surprising() {
         assert!(score(upper_tail(40.0, 0.001, 1.0)) > 20.0);
         assert_eq!(upper_tail(0.0, 10.0, 1.0), 1.0);
-        assert!(lower_tail(0.0, 60.0, 0.0) < 1e-20);
     }
 }

@@ -57,7 +57,7 @@ fn one_past_incident_does_not_become_normal() {
 fn dispersion_is_fitted_from_burstiness() {
     let steady = days_of(8, |_, _| 5);
     let bursty = days_of(8, |_, m| if m % 10 == 0 { 50 } else { 0 });
-    assert!(fit(steady, 7).dispersion <= MIN_DISPERSION);
+    assert!(fit(steady, 7).dispersion <= BaselineParams::default().min_dispersion);
     assert!(fit(bursty, 7).dispersion > 1.0);
 }
 

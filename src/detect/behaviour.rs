@@ -2,26 +2,69 @@
 //!
 //! Windows are built per principal (role, not session) in time order, each marked with
 //! what was new for that principal (user agent, source IP, APIs). The k-means model of
-//! [`crate::baseline::cluster`] is fitted on the windows before the judged period; a
-//! judged window whose calibrated tail probability is below `alpha`, and which has enough
-//! writes or errors to matter, becomes a burst. Each burst is reported as an episode on
-//! every write or error series the principal pushed above its time-of-day rate (twice
-//! it, and three calls more), so the output stays standard AWS Insight records.
+//! [`crate::baseline::cluster`] is fitted on the windows of the `history_days` before the
+//! judged period; a judged window whose calibrated tail probability is below `alpha`,
+//! and which has enough writes or errors to matter, becomes a burst. Each burst is
+//! reported as an episode on every write or error series the principal pushed above its
+//! time-of-day rate (`min_ratio` times it, and [`BehaviourParams::min_series_calls`]
+//! more), so the output stays standard AWS Insight records.
 
 use super::episode::{Detector, Episode};
-use super::{DetectParams, Timelines};
+use super::{DetectParams, Timeline, Timelines};
 use crate::aggregate::{Aggregates, SeriesId, WindowStats, WINDOW_MINUTES};
-use crate::baseline::cluster::{Behaviour, BehaviourModel};
+use crate::baseline::cluster::{Behaviour, BehaviourModel, ClusterParamError, ClusterParams};
 use crate::baseline::tail::score;
 use crate::frame::{AttributionTable, CountsTable};
 use crate::intern::Sym;
-use crate::time::Minute;
+use crate::time::{Minute, MINUTES_PER_DAY};
 use std::collections::{BTreeMap, HashSet};
 
-/// Writes plus errors a window needs before its behaviour can be reported.
-const MIN_ACTIONS: u32 = 10;
-/// Calls a principal must make on a series in a burst for the series to be reported.
-const MIN_SERIES_CALLS: u32 = 3;
+/// Settings of the behaviour detector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BehaviourParams {
+    /// Writes plus errors a window needs before its behaviour can be reported.
+    pub min_actions: u32,
+    /// Calls a principal must make on a series in a burst for the series to be reported,
+    /// and calls beyond `min_ratio` times its expectation it must reach.
+    pub min_series_calls: u32,
+    /// Earlier days whose same time of day gives a reported series' expected calls (only
+    /// those within `history_days`).
+    pub same_hour_days: usize,
+    /// Minutes either side of a time of day that count as "the same hour".
+    pub same_hour_radius: Minute,
+    /// The k-means model.
+    pub model: ClusterParams,
+}
+
+impl Default for BehaviourParams {
+    fn default() -> Self {
+        Self { min_actions: 10, min_series_calls: 3, same_hour_days: 7, same_hour_radius: 30, model: ClusterParams::default() }
+    }
+}
+
+/// Why behaviour-detector settings are unusable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BehaviourParamError {
+    #[error("behaviour.same_hour_days must be 1 to {max} (got {0})", max = super::MAX_DAYS)]
+    SameHourDays(usize),
+    #[error("behaviour.same_hour_radius must be 0 to 720 minutes (got {0})")]
+    SameHourRadius(Minute),
+    #[error(transparent)]
+    Model(#[from] ClusterParamError),
+}
+
+impl BehaviourParams {
+    pub fn check(self) -> Result<Self, BehaviourParamError> {
+        if !(1..=super::MAX_DAYS).contains(&self.same_hour_days) {
+            return Err(BehaviourParamError::SameHourDays(self.same_hour_days));
+        }
+        if !(0..=720).contains(&self.same_hour_radius) {
+            return Err(BehaviourParamError::SameHourRadius(self.same_hour_radius));
+        }
+        self.model.check()?;
+        Ok(self)
+    }
+}
 
 /// One principal's windows in time order, with their behaviour vectors.
 struct PrincipalWindows {
@@ -33,14 +76,16 @@ struct PrincipalWindows {
 /// Finds windows unlike anything in the history and reports them per series.
 pub fn detect(agg: &Aggregates, table: &CountsTable, attributions: &AttributionTable, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
     let principals = principal_timelines(agg);
+    let history_minutes = params.baseline.history_days as Minute * MINUTES_PER_DAY;
     let history: Vec<Behaviour> = principals
         .iter()
         .flat_map(|p| {
             let t = timelines.of_account(p.account);
-            p.windows.iter().filter(move |w| w.0 < t.judge_from).map(|w| w.1)
+            let training = t.judge_from - history_minutes..t.judge_from;
+            p.windows.iter().filter(move |w| training.contains(&w.0)).map(|w| w.1)
         })
         .collect();
-    let model = match BehaviourModel::fit(&history) {
+    let model = match BehaviourModel::fit(&history, &params.behaviour.model) {
         Ok(model) => model,
         Err(why) => {
             tracing::info!(windows = history.len(), %why, "behaviour model skipped");
@@ -48,12 +93,13 @@ pub fn detect(agg: &Aggregates, table: &CountsTable, attributions: &AttributionT
         }
     };
     tracing::info!(windows = history.len(), "behaviour model fitted");
+    let bp = &params.behaviour;
     let mut out = Vec::new();
     for p in &principals {
         let mut bursts: Vec<(Minute, Minute, f64, BTreeMap<SeriesId, u32>)> = Vec::new();
         let timeline = timelines.of_account(p.account);
         for (start, b, series, actions) in p.windows.iter().filter(|w| timeline.is_judged(w.0)) {
-            if *actions < MIN_ACTIONS {
+            if *actions < bp.min_actions {
                 continue;
             }
             let prob = model.tail_probability(b);
@@ -71,31 +117,43 @@ pub fn detect(agg: &Aggregates, table: &CountsTable, attributions: &AttributionT
             }
         }
         for (start, end, s, series) in bursts {
-            out.extend(series.into_iter().filter(|(_, n)| *n >= MIN_SERIES_CALLS).filter_map(|(series, _)| {
-                episode(table, attributions, p.family, series, start, end, s)
-                    .filter(|e| e.observed >= params.min_ratio * e.expected + f64::from(MIN_SERIES_CALLS))
+            let burst = Burst { family: p.family, from: start, to: end, score: s };
+            out.extend(series.into_iter().filter(|(_, n)| *n >= bp.min_series_calls).filter_map(|(series, _)| {
+                episode(table, attributions, timeline, params, &burst, series)
+                    .filter(|e| e.observed >= params.min_ratio * e.expected + f64::from(bp.min_series_calls))
             }));
         }
     }
     out
 }
 
+/// One principal's run of anomalous windows, `[from, to)`.
+struct Burst {
+    family: Sym,
+    from: Minute,
+    to: Minute,
+    score: f64,
+}
+
 /// The episode of one series in a burst: from the principal's first to last call on it,
-/// with the calls expected at that time of day (the same hour on the last seven days).
-fn episode(table: &CountsTable, attributions: &AttributionTable, family: Sym, series: SeriesId, from: Minute, to: Minute, s: f64) -> Option<Episode> {
-    let calls = attributions.family_minutes(series, family, from, to);
+/// with the calls expected at that time of day (the same hour on the earlier days that
+/// the account's history and `history_days` hold; none expected without one).
+fn episode(table: &CountsTable, attributions: &AttributionTable, timeline: &Timeline, params: &DetectParams, b: &Burst, series: SeriesId) -> Option<Episode> {
+    let calls = attributions.family_minutes(series, b.family, b.from, b.to);
     let (start, end) = (calls.first()?.0, calls.last()?.0 + 1);
-    let same_hour: u64 = (1..=7)
-        .map(|k| start - k * crate::time::MINUTES_PER_DAY)
-        .map(|t| table.window_sum(series, t - 30, t + 30))
-        .sum();
-    let rate = same_hour as f64 / (7.0 * 60.0);
+    let bp = &params.behaviour;
+    let days: Vec<Minute> = (1..=bp.same_hour_days.min(params.baseline.history_days) as Minute)
+        .map(|k| start - k * MINUTES_PER_DAY)
+        .take_while(|&t| t >= timeline.origin)
+        .collect();
+    let same_hour: u64 = days.iter().map(|&t| table.window_sum(series, t - bp.same_hour_radius, t + bp.same_hour_radius)).sum();
+    let rate = same_hour as f64 / (days.len() as f64 * 2.0 * bp.same_hour_radius as f64).max(1.0);
     Some(Episode {
         series,
         start,
         end,
         detector: Detector::Behaviour,
-        score: s,
+        score: b.score,
         observed: table.window_sum(series, start, end) as f64,
         expected: rate * (end - start) as f64,
         window: WINDOW_MINUTES as usize,
@@ -137,4 +195,103 @@ fn with_novelty(windows: &[(Minute, &WindowStats)]) -> Vec<(Minute, Behaviour, V
             (start, b, w.series.clone(), w.writes + w.errors)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{batch, rec, Rec};
+
+    const START: Minute = 20_458 * MINUTES_PER_DAY; // Monday 2026-01-05
+    const DAYS: Minute = 10;
+    const CI: &str = "arn:aws:sts::111122223333:assumed-role/ci/run-1";
+    const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+
+    /// Ten days of routine: a CI role reading and tagging every half hour around the
+    /// clock, alice reading a little every office hour.
+    fn routine() -> Vec<Rec> {
+        let mut recs = Vec::new();
+        let mut id = 0;
+        let mut push = |minute: Minute, name: &'static str, principal: &'static str, read_only: bool| {
+            id += 1;
+            let mut r = rec(minute, id, name);
+            (r.principal, r.read_only) = (principal, read_only);
+            recs.push(r);
+        };
+        for t in (0..DAYS * MINUTES_PER_DAY).step_by(30) {
+            let m = START + t;
+            for i in 0..4 + t / 30 % 3 {
+                push(m + i % 3, "DescribeInstances", CI, true);
+            }
+            push(m + 1, "CreateTags", CI, false);
+            if (9 * 60..17 * 60).contains(&(t % MINUTES_PER_DAY)) && t % 60 == 0 {
+                push(m + 10, "DescribeInstances", ALICE, true);
+                push(m + 11, "DescribeVolumes", ALICE, true);
+            }
+        }
+        recs
+    }
+
+    /// Alice, from a new tool, creating a backdoor user in one five-minute window.
+    fn backdoor(at: Minute) -> Vec<Rec> {
+        let names = ["CreateUser", "AttachUserPolicy", "CreateAccessKey", "CreateLoginProfile"];
+        (0..32)
+            .map(|i| {
+                let mut r = rec(at + i / 8, 1_000_000 + i as u64, names[i as usize % 4]);
+                (r.principal, r.source, r.agent) = (ALICE, "iam.amazonaws.com", "curl/8.0");
+                r
+            })
+            .collect()
+    }
+
+    /// The behaviour detector on records, as the engine runs it.
+    fn run(recs: &[Rec], params: &DetectParams) -> (Vec<Episode>, Vec<String>) {
+        let mut agg = Aggregates::new();
+        agg.absorb(batch(recs));
+        agg.settle();
+        let timelines = Timelines::new(&agg, params).unwrap();
+        let table = CountsTable::new(&agg.counts, agg.series.len()).unwrap();
+        let families = agg.principal_families();
+        let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len()).with_families(families);
+        let found = detect(&agg, &table, &attributions, &timelines, params);
+        let names = found.iter().map(|e| agg.strings.resolve(agg.series[e.series as usize].name).to_string()).collect();
+        (found, names)
+    }
+
+    #[test]
+    fn routine_windows_do_not_fire() {
+        let (found, names) = run(&routine(), &DetectParams::default());
+        assert!(found.is_empty(), "{names:?}");
+    }
+
+    #[test]
+    fn a_burst_of_a_principals_unusual_window_fires_on_each_api_it_wrote() {
+        let at = START + 8 * MINUTES_PER_DAY + 14 * 60 + 5;
+        let mut recs = routine();
+        recs.extend(backdoor(at));
+        let (found, mut names) = run(&recs, &DetectParams::default());
+        names.sort();
+        assert_eq!(names, ["AttachUserPolicy", "CreateAccessKey", "CreateLoginProfile", "CreateUser"], "{found:?}");
+        for e in &found {
+            assert_eq!(e.detector, Detector::Behaviour);
+            assert!((at..at + 5).contains(&e.start) && e.end <= at + 5, "{e:?}");
+            assert_eq!((e.observed, e.expected), (8.0, 0.0), "{e:?}");
+            assert!(e.score > 7.0, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn too_little_history_switches_the_model_off() {
+        let at = START + 8 * MINUTES_PER_DAY + 14 * 60 + 5;
+        let mut recs = routine();
+        recs.extend(backdoor(at));
+        let mut params = DetectParams::default();
+        // Ten days of half-hourly windows (a few hundred) are fewer than this.
+        params.behaviour.model.min_windows = 5_000;
+        assert!(run(&recs, &params).0.is_empty());
+        // As is a single day of history: 48 CI windows and a few of alice's.
+        let one_day: Vec<Rec> = recs.into_iter().filter(|r| r.minute >= START + 7 * MINUTES_PER_DAY).collect();
+        let params = DetectParams { warmup_days: 1, ..DetectParams::default() };
+        assert!(run(&one_day, &params).0.is_empty());
+    }
 }

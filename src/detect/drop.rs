@@ -5,17 +5,18 @@
 //! improbable under the series' own count model and the series really is steady, not
 //! merely busy on average. A stretch of judged minutes with no call becomes a drop when
 //!
-//! - it lasts at least [`MIN_SILENCE`] minutes,
+//! - it lasts at least [`DropParams::min_silence`] minutes,
 //! - the baseline expected at least `min_excess_calls` calls over it, and the chance of
 //!   none under the negative binomial is below `alpha` (an over-dispersed, bursty series
 //!   practically never qualifies: its silences are ordinary),
-//! - the same minutes held calls on each of the last [`STEADY_DAYS`] days, and the
-//!   silence is at least [`SILENCE_FACTOR`] times the longest the series kept around that
-//!   time of day on those days (the count model treats minutes as independent, so a
-//!   series that calls in clumps needs this empirical check: its gaps are ordinary), and
-//! - it ends at least [`DELIVERY_LAG`] minutes before the newest record of the input:
-//!   CloudTrail delivers about every five minutes, late files are common, and silence at
-//!   the end of the logs says more about delivery than about the API.
+//! - the same minutes held calls on each of the last [`DropParams::steady_days`] days,
+//!   and the silence is at least [`DropParams::silence_factor`] times the longest the
+//!   series kept around that time of day on those days (the count model treats minutes as
+//!   independent, so a series that calls in clumps needs this empirical check: its gaps
+//!   are ordinary), and
+//! - it ends at least [`DropParams::delivery_lag`] minutes before the newest record of the
+//!   input: CloudTrail delivers about every five minutes, late files are common, and
+//!   silence at the end of the logs says more about delivery than about the API.
 
 use super::episode::{Detector, Episode};
 use super::{DetectParams, Timeline};
@@ -25,17 +26,66 @@ use crate::baseline::DayBaseline;
 use crate::time::{Minute, MINUTES_PER_DAY};
 
 const DAY: usize = MINUTES_PER_DAY as usize;
-/// The shortest silence judged.
-pub const MIN_SILENCE: usize = 30;
-/// Days before the silence whose same minutes must all hold calls.
-pub const STEADY_DAYS: usize = 7;
-/// How many times its usual longest silence a silence must last.
-pub const SILENCE_FACTOR: usize = 3;
-/// Minutes either side of the silence searched for earlier silences: three hours, so a
-/// series counts as steady only where it has not paused for long all morning or evening.
-const AROUND: usize = 180;
-/// Silence reaching into the last hour of the input is not judged.
-pub const DELIVERY_LAG: Minute = 60;
+
+/// Settings of the drop detector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DropParams {
+    /// The shortest silence judged, in minutes.
+    pub min_silence: usize,
+    /// Days before the silence whose same minutes must all hold calls (only those within
+    /// `history_days`).
+    pub steady_days: usize,
+    /// How many times its usual longest silence a silence must last.
+    pub silence_factor: usize,
+    /// Minutes either side of the silence searched for earlier silences, so a series
+    /// counts as steady only where it has not paused for long all morning or evening.
+    pub around: usize,
+    /// Minutes before the newest record of the input that a silence must end by: silence
+    /// reaching into them may be delivery lag.
+    pub delivery_lag: Minute,
+}
+
+impl Default for DropParams {
+    fn default() -> Self {
+        Self { min_silence: 30, steady_days: 7, silence_factor: 3, around: 180, delivery_lag: 60 }
+    }
+}
+
+/// Why drop-detector settings are unusable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DropParamError {
+    #[error("drop.min_silence must be at least 1 minute (got 0)")]
+    MinSilence,
+    #[error("drop.steady_days must be 1 to {max} (got {0})", max = super::MAX_DAYS)]
+    SteadyDays(usize),
+    #[error("drop.silence_factor must be at least 1 (got 0)")]
+    SilenceFactor,
+    #[error("drop.around must be at most {DAY} minutes (got {0})")]
+    Around(usize),
+    #[error("drop.delivery_lag must be 0 to {DAY} minutes (got {0})")]
+    DeliveryLag(Minute),
+}
+
+impl DropParams {
+    pub fn check(self) -> Result<Self, DropParamError> {
+        if self.min_silence == 0 {
+            return Err(DropParamError::MinSilence);
+        }
+        if !(1..=super::MAX_DAYS).contains(&self.steady_days) {
+            return Err(DropParamError::SteadyDays(self.steady_days));
+        }
+        if self.silence_factor == 0 {
+            return Err(DropParamError::SilenceFactor);
+        }
+        if self.around > DAY {
+            return Err(DropParamError::Around(self.around));
+        }
+        if !(0..=MINUTES_PER_DAY).contains(&self.delivery_lag) {
+            return Err(DropParamError::DeliveryLag(self.delivery_lag));
+        }
+        Ok(self)
+    }
+}
 
 /// The drops of one judged day of one series. `counts` are the series' dense counts from
 /// the timeline's origin; `day` indexes the judged day in them.
@@ -47,12 +97,12 @@ pub fn detect_day(
     timeline: &Timeline,
     params: &DetectParams,
 ) -> Vec<Episode> {
-    if day < STEADY_DAYS {
+    if day < steady_days(params) {
         return Vec::new();
     }
     let judged = |g: usize| {
         let m = timeline.origin + g as Minute;
-        timeline.is_judged(m) && m < timeline.data_end - DELIVERY_LAG
+        timeline.is_judged(m) && m < timeline.data_end - params.drop.delivery_lag
     };
     let mut out = Vec::new();
     let mut g = day * DAY;
@@ -83,16 +133,21 @@ fn judge(
     timeline: &Timeline,
     params: &DetectParams,
 ) -> Option<Episode> {
+    let p = &params.drop;
     let minutes = end - start;
-    if minutes < MIN_SILENCE {
+    if minutes < p.min_silence {
         return None;
     }
     let expected: f64 = (start..end).map(|g| baseline.expected[g % DAY]).sum();
     if expected < params.min_excess_calls {
         return None;
     }
-    let p = chance_of_none(expected, baseline.dispersion / minutes as f64);
-    if p >= params.alpha() || !was_steady(counts, start, end) || minutes < SILENCE_FACTOR * usual_silence(counts, start, end) {
+    let chance = chance_of_none(expected, baseline.dispersion / minutes as f64);
+    let days = steady_days(params);
+    if chance >= params.alpha()
+        || !was_steady(counts, start, end, days)
+        || minutes < p.silence_factor * usual_silence(counts, start, end, days, p.around)
+    {
         return None;
     }
     Some(Episode {
@@ -100,7 +155,7 @@ fn judge(
         start: timeline.origin + start as Minute,
         end: timeline.origin + end as Minute,
         detector: Detector::Drop,
-        score: score(p),
+        score: score(chance),
         observed: 0.0,
         expected,
         window: minutes,
@@ -118,18 +173,23 @@ fn chance_of_none(mu: f64, phi: f64) -> f64 {
     }
 }
 
-/// True when the same minutes of each of the last [`STEADY_DAYS`] days held calls.
-fn was_steady(counts: &[u32], start: usize, end: usize) -> bool {
-    (1..=STEADY_DAYS).all(|k| counts[start - k * DAY..end - k * DAY].iter().any(|&c| c > 0))
+/// The steady days looked back on: [`DropParams::steady_days`], within `history_days`.
+fn steady_days(params: &DetectParams) -> usize {
+    params.drop.steady_days.min(params.baseline.history_days)
 }
 
-/// The longest run of silent minutes, on the last [`STEADY_DAYS`] days, within
-/// [`AROUND`] minutes of the same time of day as `[start, end)`.
-fn usual_silence(counts: &[u32], start: usize, end: usize) -> usize {
-    (1..=STEADY_DAYS)
+/// True when the same minutes of each of the last `days` days held calls.
+fn was_steady(counts: &[u32], start: usize, end: usize, days: usize) -> bool {
+    (1..=days).all(|k| counts[start - k * DAY..end - k * DAY].iter().any(|&c| c > 0))
+}
+
+/// The longest run of silent minutes, on the last `days` days, within `around` minutes
+/// of the same time of day as `[start, end)`.
+fn usual_silence(counts: &[u32], start: usize, end: usize, days: usize, around: usize) -> usize {
+    (1..=days)
         .map(|k| {
-            let from = (start - k * DAY).saturating_sub(AROUND);
-            let to = (end - k * DAY + AROUND).min(counts.len());
+            let from = (start - k * DAY).saturating_sub(around);
+            let to = (end - k * DAY + around).min(counts.len());
             longest_zero_run(&counts[from..to])
         })
         .max()

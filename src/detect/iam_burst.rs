@@ -4,11 +4,12 @@
 //! CreateLoginProfile...) makes only a handful of calls to each API, too few for any one
 //! API's series to stand out. Judged per principal across all IAM write APIs, the burst
 //! is plain: the count in a sliding window is compared with the principal's own past
-//! (its IAM write rate and its largest earlier burst). A burst is reported as an episode
-//! on each IAM API it touched, so the output stays standard AWS Insight records.
+//! (its IAM write rate over the history there is, and its largest earlier burst). A burst
+//! is reported as an episode on each IAM API it touched, so the output stays standard AWS
+//! Insight records.
 
 use super::episode::{Detector, Episode};
-use super::{DetectParams, Timeline, Timelines};
+use super::{window, DetectParams, Timeline, Timelines};
 use crate::aggregate::{Aggregates, IamWrite, SeriesId};
 use crate::baseline::tail::{score, upper_tail};
 use crate::frame::CountsTable;
@@ -24,16 +25,47 @@ pub struct IamBurstParams {
     pub min_calls: usize,
     /// A burst must exceed the principal's largest earlier window by this factor.
     pub history_ratio: f64,
+    /// Negative binomial over-dispersion assumed for a principal's IAM writes, which are
+    /// bursty by nature.
+    pub dispersion: f64,
 }
 
 impl Default for IamBurstParams {
     fn default() -> Self {
-        Self { window: 10, min_calls: 8, history_ratio: 2.0 }
+        Self { window: 10, min_calls: 8, history_ratio: 2.0, dispersion: 2.0 }
     }
 }
 
-/// Over-dispersion assumed for IAM activity, which is bursty by nature.
-const IAM_DISPERSION: f64 = 2.0;
+/// Why IAM-burst settings are unusable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum IamBurstParamError {
+    #[error("iam.window must be 1 to {MINUTES_PER_DAY} minutes (got {0})")]
+    Window(Minute),
+    #[error("iam.min_calls must be at least 1 (got 0)")]
+    MinCalls,
+    #[error("iam.history_ratio must be a number of at least 1 (got {0})")]
+    HistoryRatio(f64),
+    #[error("iam.dispersion must be a number of at least 0 (got {0})")]
+    Dispersion(f64),
+}
+
+impl IamBurstParams {
+    pub fn check(self) -> Result<Self, IamBurstParamError> {
+        if !(1..=MINUTES_PER_DAY).contains(&self.window) {
+            return Err(IamBurstParamError::Window(self.window));
+        }
+        if self.min_calls == 0 {
+            return Err(IamBurstParamError::MinCalls);
+        }
+        if !(self.history_ratio.is_finite() && self.history_ratio >= 1.0) {
+            return Err(IamBurstParamError::HistoryRatio(self.history_ratio));
+        }
+        if !crate::baseline::is_non_negative(self.dispersion) {
+            return Err(IamBurstParamError::Dispersion(self.dispersion));
+        }
+        Ok(self)
+    }
+}
 
 /// Finds IAM bursts of every principal and reports them per IAM API touched.
 pub fn detect(agg: &Aggregates, table: &CountsTable, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
@@ -44,9 +76,10 @@ pub fn detect(agg: &Aggregates, table: &CountsTable, timelines: &Timelines, para
         .flat_map(|(&(account, _), writes)| {
             let mut writes = writes.clone();
             writes.sort_by_key(|w| (w.minute, w.series));
-            bursts(&writes, timelines.of_account(account), params)
+            let timeline = timelines.of_account(account);
+            bursts(&writes, timeline, params)
                 .into_iter()
-                .flat_map(|b| per_api(&writes, &b, table))
+                .flat_map(|b| per_api(&writes, &b, table, timeline, params))
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -62,38 +95,44 @@ struct Burst {
 }
 
 /// Sliding-window bursts over one principal's time-sorted IAM writes (weighted by calls).
+/// The principal's rate is its calls over the history there is before the judged day:
+/// from the account's first day, at most `history_days`, at least one day.
 fn bursts(writes: &[IamWrite], timeline: &Timeline, params: &DetectParams) -> Vec<Burst> {
     let p = &params.iam;
-    let history_minutes = (params.baseline.history_days as Minute * MINUTES_PER_DAY) as f64;
     let calls = prefix_calls(writes);
     let mut found: Vec<Burst> = Vec::new();
     // The largest earlier window, per judged day (computed once a day, not per write).
     let mut largest_before: BTreeMap<Minute, u64> = BTreeMap::new();
-    let mut lo = 0;
-    for hi in 0..writes.len() {
+    for (hi, (lo, n)) in window::trailing_sums(writes, p.window, calls_at).enumerate() {
         let end = writes[hi].minute;
-        while writes[lo].minute <= end - p.window {
-            lo += 1;
-        }
-        let n = calls[hi + 1] - calls[lo];
         if n < p.min_calls as u64 || !timeline.is_judged(writes[lo].minute) {
             continue;
         }
         let today = day_start(end);
+        let history = history_before(today, timeline, params.baseline.history_days).max(MINUTES_PER_DAY);
         let before_today = writes.partition_point(|w| w.minute < today);
-        let since = writes.partition_point(|w| w.minute < today - history_minutes as Minute);
+        let since = writes.partition_point(|w| w.minute < today - history);
         let past = (calls[before_today] - calls[since]) as f64;
-        let expected = (past + 0.5) / history_minutes * p.window as f64;
-        let prob = upper_tail(n as f64, expected, IAM_DISPERSION);
+        let expected = (past + 0.5) / history as f64 * p.window as f64;
+        let prob = upper_tail(n as f64, expected, p.dispersion);
         let largest = *largest_before
             .entry(today)
-            .or_insert_with(|| largest_window(&writes[since..before_today], p.window));
+            .or_insert_with(|| window::busiest(&writes[since..before_today], p.window, calls_at));
         if prob < params.alpha() && n as f64 > p.history_ratio * largest as f64 {
             let burst = Burst { start: writes[lo].minute, end: end + 1, score: score(prob), window: p.window as usize };
             push_merged(&mut found, burst);
         }
     }
     found
+}
+
+/// Minutes of the timeline before `at`, at most `days` days.
+fn history_before(at: Minute, timeline: &Timeline, days: usize) -> Minute {
+    (at - timeline.origin).clamp(0, days as Minute * MINUTES_PER_DAY)
+}
+
+fn calls_at(w: &IamWrite) -> (Minute, u64) {
+    (w.minute, u64::from(w.calls))
 }
 
 /// `out[i]` is the calls of `writes[..i]`.
@@ -116,22 +155,9 @@ fn push_merged(found: &mut Vec<Burst>, b: Burst) {
     }
 }
 
-/// The most IAM write calls this principal ever made within one window.
-fn largest_window(writes: &[IamWrite], window: Minute) -> u64 {
-    let calls = prefix_calls(writes);
-    let mut best = 0;
-    let mut lo = 0;
-    for hi in 0..writes.len() {
-        while writes[lo].minute <= writes[hi].minute - window {
-            lo += 1;
-        }
-        best = best.max(calls[hi + 1] - calls[lo]);
-    }
-    best
-}
-
-/// One episode per IAM API the burst touched, spanning that API's calls in the burst.
-fn per_api(writes: &[IamWrite], b: &Burst, table: &CountsTable) -> Vec<Episode> {
+/// One episode per IAM API the burst touched, spanning that API's calls in the burst; what
+/// it expected is that API's rate over the week before (or the history there is).
+fn per_api(writes: &[IamWrite], b: &Burst, table: &CountsTable, timeline: &Timeline, params: &DetectParams) -> Vec<Episode> {
     let mut spans: BTreeMap<SeriesId, (Minute, Minute, f64)> = BTreeMap::new();
     for w in writes.iter().filter(|w| (b.start..b.end).contains(&w.minute)) {
         let span = spans.entry(w.series).or_insert((w.minute, w.minute + 1, 0.0));
@@ -141,8 +167,8 @@ fn per_api(writes: &[IamWrite], b: &Burst, table: &CountsTable) -> Vec<Episode> 
     spans
         .into_iter()
         .map(|(series, (start, end, _))| {
-            let week = 7 * MINUTES_PER_DAY;
-            let rate = table.window_sum(series, start - week, start) as f64 / week as f64;
+            let history = history_before(start, timeline, params.baseline.history_days.min(7)).max(1);
+            let rate = table.window_sum(series, start - history, start) as f64 / history as f64;
             Episode {
                 series,
                 start,
@@ -190,16 +216,33 @@ mod tests {
         assert!(found.is_empty(), "{found:?}");
     }
 
+    /// A principal that writes IAM every 40 minutes around the clock for the 7 days of
+    /// the history, then makes `burst` writes within ten minutes.
+    fn steady_writer_then(burst: Minute) -> Vec<IamWrite> {
+        let mut spec: Vec<(Minute, SeriesId)> = (0..7 * DAY).step_by(40).map(|m| (m, 0)).collect();
+        let t = 7 * DAY + 600;
+        spec.extend((0..burst).map(|i| (t + i % 10, 1)));
+        spec.sort_unstable();
+        writes(&spec)
+    }
+
+    #[test]
+    fn issue_10_the_rate_is_over_the_history_there_is_not_history_days() {
+        // Ten writes in ten minutes are 40 times this principal's rate of one per 40
+        // minutes. Spread over 28 days instead of the 7 that exist, the rate looked four
+        // times lower, and the same ten writes scored p ~ 1e-10 instead of ~ 1e-5.
+        assert!(bursts(&steady_writer_then(10), &timeline(), &DetectParams::default()).is_empty());
+        let found = bursts(&steady_writer_then(30), &timeline(), &DetectParams::default());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(history_before(7 * DAY, &timeline(), 28), 7 * DAY);
+        assert_eq!(history_before(7 * DAY, &timeline(), 2), 2 * DAY, "at most history_days");
+        assert_eq!(history_before(0, &timeline(), 28), 0, "the first day has none");
+    }
+
     #[test]
     fn a_few_calls_are_not_a_burst() {
         let t = 8 * DAY;
         let w = writes(&[(t, 0), (t + 1, 1), (t + 2, 2)]);
         assert!(bursts(&w, &timeline(), &DetectParams::default()).is_empty());
-    }
-
-    #[test]
-    fn largest_window_counts_within_the_window_only() {
-        let w = writes(&[(0, 0), (1, 0), (5, 0), (20, 0), (21, 0)]);
-        assert_eq!(largest_window(&w, 10), 3);
     }
 }

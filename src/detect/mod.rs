@@ -16,8 +16,14 @@ pub mod naive;
 pub mod rate;
 pub mod routine;
 pub mod timeline;
+mod window;
 
+pub use behaviour::{BehaviourParamError, BehaviourParams};
+pub use drop::{DropParamError, DropParams};
 pub use episode::{Detector, Episode};
+pub use iam_burst::{IamBurstParamError, IamBurstParams};
+pub use rate::{RateParamError, RateParams};
+pub use routine::{RoutineParamError, RoutineParams};
 pub use timeline::{Timeline, Timelines};
 
 use crate::aggregate::Aggregates;
@@ -36,8 +42,13 @@ pub enum Model {
     Naive,
 }
 
-/// Detection settings. Build one with [`DetectParams::default`], adjust, then
-/// [`DetectParams::check`] before reading any data.
+/// Detection settings: every knob of every detector, each documented once, on its field.
+/// Build one with [`DetectParams::default`] (the tuned values), adjust, then
+/// [`DetectParams::check`] before reading any data (the engine checks again on entry).
+///
+/// As linfa's `ParamGuard` (unchecked params -> checked), but by value: `check` consumes
+/// the settings and hands back the same, validated, so the detectors keep taking
+/// `&DetectParams` and every caller (CLI, benchmark, tests) keeps building them by field.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DetectParams {
     pub model: Model,
@@ -55,7 +66,11 @@ pub struct DetectParams {
     /// Only judge minutes before this one.
     pub until: Option<Minute>,
     pub baseline: BaselineParams,
-    pub iam: iam_burst::IamBurstParams,
+    pub rate: RateParams,
+    pub drop: DropParams,
+    pub iam: IamBurstParams,
+    pub behaviour: BehaviourParams,
+    pub routine: RoutineParams,
 }
 
 impl Default for DetectParams {
@@ -69,7 +84,11 @@ impl Default for DetectParams {
             since: None,
             until: None,
             baseline: BaselineParams::default(),
-            iam: iam_burst::IamBurstParams::default(),
+            rate: RateParams::default(),
+            drop: DropParams::default(),
+            iam: IamBurstParams::default(),
+            behaviour: BehaviourParams::default(),
+            routine: RoutineParams::default(),
         }
     }
 }
@@ -91,6 +110,16 @@ pub enum DetectParamError {
     Time(&'static str),
     #[error(transparent)]
     Baseline(#[from] BaselineParamError),
+    #[error(transparent)]
+    Rate(#[from] RateParamError),
+    #[error(transparent)]
+    Drop(#[from] DropParamError),
+    #[error(transparent)]
+    Iam(#[from] IamBurstParamError),
+    #[error(transparent)]
+    Behaviour(#[from] BehaviourParamError),
+    #[error(transparent)]
+    Routine(#[from] RoutineParamError),
 }
 
 /// The longest warm-up or history accepted, in days (ten years): bounds every day count
@@ -126,6 +155,11 @@ impl DetectParams {
             }
         }
         self.baseline.check()?;
+        self.rate.check()?;
+        self.drop.check()?;
+        self.iam.check()?;
+        self.behaviour.check()?;
+        self.routine.check()?;
         Ok(self)
     }
 
@@ -164,4 +198,52 @@ pub fn detect(
     episodes.retain(|e| timelines.of_series(e.series).is_judged(e.start));
     tracing::info!(episodes = episodes.len(), "detectors done");
     episode::merge(episodes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(DetectParams::default().check(), Ok(DetectParams::default()));
+    }
+
+    type Spoil = fn(&mut DetectParams);
+
+    #[test]
+    fn every_unusable_knob_is_refused_by_name() {
+        let cases: [(&str, Spoil); 24] = [
+            ("sensitivity", |p| p.sensitivity = 0.0),
+            ("min_ratio", |p| p.min_ratio = f64::NAN),
+            ("history_days", |p| p.baseline.history_days = 0),
+            ("baseline.noise_sigmas", |p| p.baseline.noise_sigmas = -1.0),
+            ("baseline.default_dispersion", |p| p.baseline.default_dispersion = f64::INFINITY),
+            ("baseline.min_dispersion", |p| p.baseline.min_dispersion = 6.0),
+            ("baseline.min_calls_for_dispersion", |p| p.baseline.min_calls_for_dispersion = 0),
+            ("rate.windows", |p| p.rate.windows[3] = 0),
+            ("rate.windows", |p| p.rate.windows[1] = 1441),
+            ("rate.max_gap", |p| p.rate.max_gap = 2000),
+            ("rate.minute_cost", |p| p.rate.minute_cost = f64::NAN),
+            ("drop.min_silence", |p| p.drop.min_silence = 0),
+            ("drop.steady_days", |p| p.drop.steady_days = 0),
+            ("drop.silence_factor", |p| p.drop.silence_factor = 0),
+            ("drop.delivery_lag", |p| p.drop.delivery_lag = -1),
+            ("iam.window", |p| p.iam.window = 0),
+            ("iam.min_calls", |p| p.iam.min_calls = 0),
+            ("iam.history_ratio", |p| p.iam.history_ratio = 0.5),
+            ("behaviour.model.clusters", |p| p.behaviour.model.clusters = 0),
+            ("behaviour.model.min_windows", |p| p.behaviour.model.min_windows = 3),
+            ("behaviour.model.tail_quantile", |p| p.behaviour.model.tail_quantile = 1.0),
+            ("behaviour.same_hour_days", |p| p.behaviour.same_hour_days = 0),
+            ("routine.min_span", |p| p.routine.min_span = 0),
+            ("routine.peak_quantile", |p| p.routine.peak_quantile = 1.5),
+        ];
+        for (knob, spoil) in cases {
+            let mut p = DetectParams::default();
+            spoil(&mut p);
+            let why = p.check().expect_err(knob).to_string();
+            assert!(why.starts_with(knob), "{knob}: {why}");
+        }
+    }
 }

@@ -51,3 +51,44 @@ pub fn detect_series(table: &CountsTable, s: SeriesId, timeline: &Timeline) -> V
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const DAYS: usize = 9;
+
+    fn timeline() -> Timeline {
+        let end = DAYS as Minute * MINUTES_PER_DAY;
+        Timeline { origin: 0, days: DAYS, judge_from: 7 * MINUTES_PER_DAY, judge_to: end, data_end: end }
+    }
+
+    fn table(count: impl Fn(usize) -> u32) -> CountsTable {
+        let counts: HashMap<(SeriesId, Minute), u32> =
+            (0..DAYS * DAY).filter(|&i| count(i) > 0).map(|i| ((0, i as Minute), count(i))).collect();
+        CountsTable::new(&counts, 1).unwrap()
+    }
+
+    #[test]
+    fn a_steady_series_is_quiet() {
+        assert!(detect_series(&table(|_| 2), 0, &timeline()).is_empty());
+    }
+
+    #[test]
+    fn each_run_of_minutes_above_three_sigma_is_one_episode() {
+        let spike = |i: usize| (7 * DAY + 600..7 * DAY + 603).contains(&i) || i == 8 * DAY + 5;
+        let found = detect_series(&table(|i| if spike(i) { 10 } else { 2 }), 0, &timeline());
+        assert_eq!(found.len(), 2, "{found:?}");
+        let first = &found[0];
+        assert_eq!((first.start, first.end, first.trigger_end), (7 * 1440 + 600, 7 * 1440 + 603, 7 * 1440 + 603));
+        assert_eq!((first.observed, first.expected, first.detector), (30.0, 6.0, Detector::Naive));
+        assert_eq!((found[1].start, found[1].minutes()), (8 * 1440 + 5, 1));
+    }
+
+    #[test]
+    fn minutes_before_the_judged_days_are_history_only() {
+        let found = detect_series(&table(|i| if i == 3 * DAY + 100 { 50 } else { 1 }), 0, &timeline());
+        assert!(found.is_empty(), "{found:?}");
+    }
+}

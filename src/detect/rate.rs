@@ -1,10 +1,10 @@
 //! The rate detector: each series, minute by minute, against its seasonal baseline.
 //!
-//! For every judged minute it scores the trailing 1-, 5-, 15- and 30-minute windows: a window
-//! is anomalous when its count is improbable under the baseline's negative binomial
+//! For every judged minute it scores the trailing windows of [`RateParams::windows`]: a
+//! window is anomalous when its count is improbable under the baseline's negative binomial
 //! (tail probability below `alpha`), is at least `min_excess_calls` above the baseline
-//! and `min_ratio` times it. Anomalous windows closer than `MAX_GAP` minutes are joined
-//! (hysteresis), and the episode inside them is the stretch that maximises the summed
+//! and `min_ratio` times it. Anomalous windows closer than [`RateParams::max_gap`] minutes
+//! are joined (hysteresis), and the episode inside them is the stretch that maximises the summed
 //! excess over the baseline beyond one standard deviation per minute: the CUSUM
 //! change-point estimate of where the anomaly starts and ends.
 
@@ -17,12 +17,56 @@ use crate::frame::{AttributionTable, CountsTable};
 use crate::time::{Minute, MINUTES_PER_DAY};
 
 const DAY: usize = MINUTES_PER_DAY as usize;
-/// Window lengths scored at every minute.
-const WINDOWS: [usize; 4] = [1, 5, 15, 30];
-/// Minutes between anomalous windows that still keep an episode open (hysteresis).
-const MAX_GAP: usize = 5;
-/// Calls a minute must exceed its baseline's one-sigma band by to extend an episode.
-const MINUTE_COST: f64 = 0.5;
+
+/// Settings of the rate detector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateParams {
+    /// Lengths in minutes of the trailing windows scored at every minute (1 to 1440); the
+    /// longest is also how far an episode may reach back into the day before.
+    pub windows: [usize; 4],
+    /// Minutes between anomalous windows that still keep an episode open (hysteresis).
+    pub max_gap: usize,
+    /// Calls a minute must exceed its baseline's one-sigma band by to extend an episode,
+    /// so quiet minutes end a stretch even where the baseline is zero.
+    pub minute_cost: f64,
+}
+
+impl Default for RateParams {
+    fn default() -> Self {
+        Self { windows: [1, 5, 15, 30], max_gap: 5, minute_cost: 0.5 }
+    }
+}
+
+/// Why rate-detector settings are unusable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RateParamError {
+    #[error("rate.windows must each be 1 to {DAY} minutes (got {0})")]
+    Window(usize),
+    #[error("rate.max_gap must be at most {DAY} minutes (got {0})")]
+    MaxGap(usize),
+    #[error("rate.minute_cost must be a number of at least 0 (got {0})")]
+    MinuteCost(f64),
+}
+
+impl RateParams {
+    pub fn check(self) -> Result<Self, RateParamError> {
+        if let Some(&w) = self.windows.iter().find(|w| !(1..=DAY).contains(w)) {
+            return Err(RateParamError::Window(w));
+        }
+        if self.max_gap > DAY {
+            return Err(RateParamError::MaxGap(self.max_gap));
+        }
+        if !crate::baseline::is_non_negative(self.minute_cost) {
+            return Err(RateParamError::MinuteCost(self.minute_cost));
+        }
+        Ok(self)
+    }
+
+    /// Minutes of the previous day a window may reach back into: the longest window.
+    fn reach(&self) -> usize {
+        self.windows.iter().copied().max().unwrap_or(1)
+    }
+}
 
 /// One anomalous window: `[start, end)` in dense minute indices.
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +107,7 @@ pub fn detect_series(
             continue;
         }
         let baseline = profile.fit_day(day, &params.baseline);
-        let view = DayView::new(&profile.counts, day, &baseline);
+        let view = DayView::new(&profile.counts, day, &baseline, &params.rate);
         let flags = view.flags(timeline, params);
         episodes.extend(view.episodes(&flags, s, timeline));
         drops.extend(drop::detect_day(&profile.counts, day, &baseline, s, timeline, params));
@@ -77,28 +121,29 @@ pub fn detect_series(
 struct DayView<'a> {
     counts: &'a [u32],
     day_start: usize,
-    /// Expected calls per minute from `day_start - PAD` to the end of the day.
+    /// Minutes of the previous day a window may reach back into.
+    pad: usize,
+    /// Expected calls per minute from `day_start - pad` to the end of the day.
     expected: Vec<f64>,
     /// Prefix sums over the same span: `obs[i]` is calls before span index `i`.
     obs_prefix: Vec<f64>,
     exp_prefix: Vec<f64>,
     dispersion: f64,
+    params: &'a RateParams,
 }
 
-/// Minutes of the previous day a window may reach back into (the longest window).
-const PAD: usize = 30;
-
 impl<'a> DayView<'a> {
-    fn new(counts: &'a [u32], day: usize, baseline: &DayBaseline) -> Self {
+    fn new(counts: &'a [u32], day: usize, baseline: &DayBaseline, params: &'a RateParams) -> Self {
         let day_start = day * DAY;
+        let pad = params.reach();
         // The minutes before midnight take the same time of day's expectation.
-        let expected: Vec<f64> = (0..PAD + DAY).map(|i| baseline.expected[(i + DAY - PAD) % DAY]).collect();
-        let observed = (0..PAD + DAY).map(|i| {
-            (day_start + i).checked_sub(PAD).map_or(0.0, |g| f64::from(counts[g]))
+        let expected: Vec<f64> = (0..pad + DAY).map(|i| baseline.expected[(i + DAY - pad) % DAY]).collect();
+        let observed = (0..pad + DAY).map(|i| {
+            (day_start + i).checked_sub(pad).map_or(0.0, |g| f64::from(counts[g]))
         });
         let obs_prefix = prefix(observed);
         let exp_prefix = prefix(expected.iter().copied());
-        Self { counts, day_start, expected, obs_prefix, exp_prefix, dispersion: baseline.dispersion }
+        Self { counts, day_start, pad, expected, obs_prefix, exp_prefix, dispersion: baseline.dispersion, params }
     }
 
     fn observed(&self, g: usize) -> f64 {
@@ -110,7 +155,7 @@ impl<'a> DayView<'a> {
     /// zero (stray calls minutes before an attack are not part of it).
     fn excess(&self, g: usize) -> f64 {
         let exp = self.expected_at(g);
-        self.observed(g) - exp - (exp + self.dispersion * exp * exp).sqrt() - MINUTE_COST
+        self.observed(g) - exp - (exp + self.dispersion * exp * exp).sqrt() - self.params.minute_cost
     }
 
     /// The stretch of `[from, to)` with the largest summed excess (Kadane), trimmed to
@@ -133,12 +178,12 @@ impl<'a> DayView<'a> {
     }
 
     fn expected_at(&self, g: usize) -> f64 {
-        self.expected[g + PAD - self.day_start]
+        self.expected[g + self.pad - self.day_start]
     }
 
     /// Observed and expected calls in the `w` minutes ending at dense minute `g`.
     fn window(&self, g: usize, w: usize) -> (f64, f64) {
-        let end = g + 1 + PAD - self.day_start;
+        let end = g + 1 + self.pad - self.day_start;
         let start = end.saturating_sub(w);
         (self.obs_prefix[end] - self.obs_prefix[start], self.exp_prefix[end] - self.exp_prefix[start])
     }
@@ -157,7 +202,9 @@ impl<'a> DayView<'a> {
             if !timeline.is_judged(timeline.origin + g as Minute) || self.counts[g] == 0 {
                 continue;
             }
-            let best = WINDOWS
+            let best = self
+                .params
+                .windows
                 .iter()
                 .filter_map(|&w| Some((w, self.window_p(g, w, params.min_excess_calls, params.min_ratio)?)))
                 .min_by(|a, b| a.1.total_cmp(&b.1));
@@ -174,7 +221,7 @@ impl<'a> DayView<'a> {
         let mut iter = flags.iter().peekable();
         while let Some(first) = iter.next() {
             let mut span = *first;
-            while let Some(next) = iter.peek().filter(|n| n.start <= span.end + MAX_GAP) {
+            while let Some(next) = iter.peek().filter(|n| n.start <= span.end + self.params.max_gap) {
                 span.end = span.end.max(next.end);
                 if next.score > span.score {
                     (span.score, span.window, span.trigger_end) = (next.score, next.window, next.trigger_end);
@@ -189,7 +236,7 @@ impl<'a> DayView<'a> {
     }
 
     fn to_episode(&self, span: Flag, s: SeriesId, timeline: &Timeline) -> Option<Episode> {
-        let (start, end) = self.strongest_stretch(span.start.max(self.day_start.saturating_sub(PAD)), span.end)?;
+        let (start, end) = self.strongest_stretch(span.start.max(self.day_start.saturating_sub(self.pad)), span.end)?;
         let start_minute = timeline.origin + start as Minute;
         timeline.is_judged(start_minute).then(|| Episode {
             series: s,

@@ -5,32 +5,75 @@
 //! bursts are improbable under it, yet it is that role's daily routine. An episode is
 //! routine when the principal (per role, not per STS session) that made most of its calls
 //! made bursts at least half as large on this API on its busier recent days (weekend days
-//! count too: automation runs on them), and the other principals' calls are not anomalous by themselves. Stolen credentials still
-//! fire when they do more than that principal's routine.
+//! count too: automation runs on them), and the other principals' calls are not anomalous
+//! by themselves. Stolen credentials still fire when they do more than that principal's
+//! routine.
 
 use super::episode::Episode;
-use super::DetectParams;
+use super::{window, DetectParams};
 use crate::frame::{Attribute, AttributionTable, AttributionValue};
 use crate::intern::Sym;
 use crate::time::{day_start, Minute, MINUTES_PER_DAY};
 use std::collections::HashMap;
 
-/// How many earlier days are looked at.
-const ROUTINE_DAYS: usize = 14;
-/// An episode is judged over at least this many minutes.
-const MIN_SPAN: Minute = 15;
-/// The principal's bursts count as routine up to this factor above its usual peak:
-/// automation's burst sizes vary about two-fold from day to day, while the misuse worth
-/// an insight is several times a principal's norm.
-const ROUTINE_FACTOR: f64 = 2.0;
-/// Which of the principal's recent daily peaks is its usual peak (0.9: one of its
-/// larger days, since bursty principals vary from day to day).
-const PEAK_QUANTILE: f64 = 0.9;
+/// Settings of the routine filter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoutineParams {
+    /// How many earlier days are looked at (only those within `history_days`).
+    pub days: usize,
+    /// An episode is judged over at least this many minutes.
+    pub min_span: Minute,
+    /// The principal's bursts count as routine up to this factor above its usual peak:
+    /// automation's burst sizes vary about two-fold from day to day, while the misuse
+    /// worth an insight is several times a principal's norm.
+    pub factor: f64,
+    /// Which of the principal's recent daily peaks is its usual peak, as a quantile (0.9:
+    /// one of its larger days, since bursty principals vary from day to day).
+    pub peak_quantile: f64,
+}
+
+impl Default for RoutineParams {
+    fn default() -> Self {
+        Self { days: 14, min_span: 15, factor: 2.0, peak_quantile: 0.9 }
+    }
+}
+
+/// Why routine-filter settings are unusable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RoutineParamError {
+    #[error("routine.days must be 1 to {max} (got {0})", max = super::MAX_DAYS)]
+    Days(usize),
+    #[error("routine.min_span must be 1 to {MINUTES_PER_DAY} minutes (got {0})")]
+    MinSpan(Minute),
+    #[error("routine.factor must be a number of at least 0 (got {0})")]
+    Factor(f64),
+    #[error("routine.peak_quantile must be 0 to 1 (got {0})")]
+    PeakQuantile(f64),
+}
+
+impl RoutineParams {
+    pub fn check(self) -> Result<Self, RoutineParamError> {
+        if !(1..=super::MAX_DAYS).contains(&self.days) {
+            return Err(RoutineParamError::Days(self.days));
+        }
+        if !(1..=MINUTES_PER_DAY).contains(&self.min_span) {
+            return Err(RoutineParamError::MinSpan(self.min_span));
+        }
+        if !crate::baseline::is_non_negative(self.factor) {
+            return Err(RoutineParamError::Factor(self.factor));
+        }
+        if !(0.0..=1.0).contains(&self.peak_quantile) {
+            return Err(RoutineParamError::PeakQuantile(self.peak_quantile));
+        }
+        Ok(self)
+    }
+}
 
 /// True when the episode is explained by its main principal's routine. Only days from
 /// `history_start` on count: a day before the logs begin says nothing about a routine.
 pub fn is_routine(attributions: &AttributionTable, e: &Episode, params: &DetectParams, history_start: Minute) -> bool {
-    let span = (e.end - e.start).max(MIN_SPAN);
+    let p = &params.routine;
+    let span = (e.end - e.start).max(p.min_span);
     let mut by_family: HashMap<Sym, u64> = HashMap::new();
     for (v, n) in attributions.counts(e.series, e.start, e.start + span, Attribute::UserIdentityArn) {
         if let AttributionValue::Sym(p) = v {
@@ -45,37 +88,24 @@ pub fn is_routine(attributions: &AttributionTable, e: &Episode, params: &DetectP
     if others as f64 - expected >= params.min_excess_calls {
         return false;
     }
-    calls as f64 <= ROUTINE_FACTOR * usual_peak(attributions, e, family, span, history_start)
+    calls as f64 <= p.factor * usual_peak(attributions, e, family, span, history_start, params)
 }
 
-/// The 90th percentile, over recent same-type days, of the family's busiest `span` on
-/// the series.
-fn usual_peak(attributions: &AttributionTable, e: &Episode, family: Sym, span: Minute, history_start: Minute) -> f64 {
+/// The [`RoutineParams::peak_quantile`], over recent days, of the family's busiest `span`
+/// on the series.
+fn usual_peak(attributions: &AttributionTable, e: &Episode, family: Sym, span: Minute, history_start: Minute, params: &DetectParams) -> f64 {
     let today = day_start(e.start);
-    let mut peaks: Vec<u64> = (1..=ROUTINE_DAYS as Minute)
+    let days = params.routine.days.min(params.baseline.history_days);
+    let mut peaks: Vec<u64> = (1..=days as Minute)
         .map(|k| today - k * MINUTES_PER_DAY)
         .filter(|&d| d >= history_start)
-        .map(|d| busiest_window(&attributions.family_minutes(e.series, family, d, d + MINUTES_PER_DAY), span))
+        .map(|d| window::busiest(&attributions.family_minutes(e.series, family, d, d + MINUTES_PER_DAY), span, |&c| c))
         .collect();
     if peaks.is_empty() {
         return 0.0;
     }
     peaks.sort_unstable();
-    peaks[((peaks.len() - 1) as f64 * PEAK_QUANTILE).round() as usize] as f64
-}
-
-/// Largest sum of calls within any `window` consecutive minutes of time-sorted calls.
-fn busiest_window(calls: &[(Minute, u64)], window: Minute) -> u64 {
-    let (mut best, mut sum, mut lo) = (0, 0, 0);
-    for hi in 0..calls.len() {
-        sum += calls[hi].1;
-        while calls[lo].0 <= calls[hi].0 - window {
-            sum -= calls[lo].1;
-            lo += 1;
-        }
-        best = best.max(sum);
-    }
-    best
+    peaks[((peaks.len() - 1) as f64 * params.routine.peak_quantile).round() as usize] as f64
 }
 
 #[cfg(test)]
@@ -84,14 +114,6 @@ mod tests {
     use crate::aggregate::Aggregates;
     use crate::detect::Detector;
     use crate::testutil::{batch, rec, Rec};
-
-    #[test]
-    fn busiest_window_slides() {
-        let calls = [(0, 3), (1, 4), (5, 10), (6, 1), (20, 2)];
-        assert_eq!(busiest_window(&calls, 2), 11);
-        assert_eq!(busiest_window(&calls, 10), 18);
-        assert_eq!(busiest_window(&[], 5), 0);
-    }
 
     const START: Minute = 20_458 * MINUTES_PER_DAY; // Monday 2026-01-05
 

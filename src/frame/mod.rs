@@ -2,15 +2,14 @@
 //!
 //! [`CountsTable`] holds one row per (series, minute) with a non-zero count, sorted by
 //! series then minute by a polars lazy plan, so each series is one contiguous slice that
-//! models read without copying. [`series_frame`] describes the series themselves. Column
-//! names are the constants in [`columns`]; the same schema is what a user exports as
-//! Parquet to move aggregation to another engine.
+//! models read without copying. Column names are the constants in [`columns`]; the same
+//! schema is what a user exports as Parquet to move aggregation to another engine.
 
 pub mod attribution;
 
 pub use attribution::{Attribute, AttributionTable, AttributionValue};
 
-use crate::aggregate::{Aggregates, SeriesId};
+use crate::aggregate::SeriesId;
 use crate::time::Minute;
 use polars::prelude::*;
 
@@ -102,26 +101,6 @@ impl CountsTable {
         let b = minutes.partition_point(|&m| m < to);
         counts[a..b].iter().map(|&c| u64::from(c)).sum()
     }
-
-    /// Total calls per series, by a polars group-by.
-    pub fn totals(&self) -> PolarsResult<Vec<u64>> {
-        let sums = self
-            .frame
-            .clone()
-            .lazy()
-            .group_by([col(SERIES)])
-            .agg([col(COUNT).cast(DataType::UInt64).sum()])
-            .collect()?;
-        let mut out = vec![0u64; self.n_series()];
-        let ids = sums.column(SERIES)?.u32()?;
-        let totals = sums.column(COUNT)?.u64()?;
-        for (s, n) in ids.iter().zip(totals.iter()) {
-            if let (Some(s), Some(n)) = (s, n) {
-                out[s as usize] = n;
-            }
-        }
-        Ok(out)
-    }
 }
 
 /// Where each series starts in rows sorted by series: `offsets[s]..offsets[s + 1]` are
@@ -137,26 +116,6 @@ pub fn series_offsets(sorted_ids: impl Iterator<Item = SeriesId>, n_series: usiz
         offsets[i] += offsets[i - 1];
     }
     offsets
-}
-
-/// One row per series: its identity as strings, for summaries and exports.
-pub fn series_frame(agg: &Aggregates) -> PolarsResult<DataFrame> {
-    let s = &agg.strings;
-    let text = |f: &dyn Fn(&crate::aggregate::SeriesKey) -> String| -> Vec<String> {
-        agg.series.iter().map(f).collect()
-    };
-    DataFrame::new_infer_height(vec![
-        Column::new(SERIES.into(), (0..agg.series.len() as u32).collect::<Vec<u32>>()),
-        Column::new(ACCOUNT.into(), text(&|k| s.resolve(k.account).to_string())),
-        Column::new(REGION.into(), text(&|k| s.resolve(k.region).to_string())),
-        Column::new(EVENT_SOURCE.into(), text(&|k| s.resolve(k.source).to_string())),
-        Column::new(EVENT_NAME.into(), text(&|k| s.resolve(k.name).to_string())),
-        Column::new(INSIGHT_TYPE.into(), text(&|k| k.insight_type.as_str().to_string())),
-        Column::new(
-            ERROR_CODE.into(),
-            agg.series.iter().map(|k| k.error.map(|e| s.resolve(e).to_string())).collect::<Vec<_>>(),
-        ),
-    ])
 }
 
 #[cfg(test)]
@@ -184,6 +143,5 @@ mod tests {
         assert_eq!(t.dense(1, 90, 6), vec![2, 0, 0, 0, 0, 1]);
         assert_eq!(t.window_sum(1, 90, 100), 3);
         assert_eq!(t.window_sum(1, 0, 1000), 6);
-        assert_eq!(t.totals().unwrap(), vec![5, 6, 0]);
     }
 }

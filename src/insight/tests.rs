@@ -73,5 +73,37 @@ fn rendering_is_deterministic_and_keys_are_in_aws_order() {
     let positions: Vec<usize> = order.iter().map(|k| a.find(&format!("\"{k}\"")).unwrap()).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{a}");
     assert!(!a.contains("errorCode\":\"") || a.contains("\"attribute\":\"errorCode\""));
-    assert!(!a.contains('e') || !a.contains("e-0"), "no exponents: {a}");
+    let averages = numbers_after(&a, "\"average\":");
+    assert!(averages.len() >= 4, "{a}");
+    for n in &averages {
+        assert!(is_aws_number(n), "{n} is not in AWS's number format: {a}");
+    }
+}
+
+/// AWS's number format: digits, at most 10 decimals, no trailing zero, no exponent.
+fn is_aws_number(n: &str) -> bool {
+    let (whole, decimals) = n.split_once('.').unwrap_or((n, ""));
+    let digits = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+    !whole.is_empty() && digits(whole) && digits(decimals) && decimals.len() <= 10 && !decimals.ends_with('0') && !n.ends_with('.')
+}
+
+/// The raw text of every JSON number that follows `key` in `json`.
+fn numbers_after<'a>(json: &'a str, key: &str) -> Vec<&'a str> {
+    json.match_indices(key)
+        .map(|(i, _)| {
+            let rest = &json[i + key.len()..];
+            &rest[..rest.find([',', '}', ']']).unwrap_or(rest.len())]
+        })
+        .collect()
+}
+
+#[test]
+fn the_number_format_check_catches_exponents_and_long_or_padded_decimals() {
+    assert_eq!(numbers_after(r#"{"average":0.6},{"average":1e-7}"#, "\"average\":"), ["0.6", "1e-7"]);
+    for good in ["0", "664", "0.0000882145", "85.4202380952"] {
+        assert!(is_aws_number(good), "{good}");
+    }
+    for bad in ["8.82145e-5", "1E+3", "0.12345678901", "0.50", "-1", "1.", ".5", ""] {
+        assert!(!is_aws_number(bad), "{bad}");
+    }
 }
