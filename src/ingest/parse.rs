@@ -329,6 +329,12 @@ fn value_len(text: &[u8], at_end: bool) -> Result<Option<usize>, Stop> {
     if matches!(text.first(), Some(b'{' | b'[')) {
         return Ok(balanced_len(text));
     }
+    // A number or literal that runs to the end of a chunk (`-`, `1e`, `tru`) may go on in
+    // the next one: serde would call the piece a syntax error.
+    let token = text.iter().take_while(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b)).count();
+    if token == text.len() && !at_end {
+        return Ok(None);
+    }
     let mut stream = serde_json::Deserializer::from_slice(text).into_iter::<&RawValue>();
     match stream.next() {
         // A number at the very end of a chunk may go on in the next one.
@@ -527,6 +533,13 @@ mod tests {
             let whole = collect_chunked(text, text.len() + 1);
             prop_assert_eq!(collect_chunked(text, chunk), whole);
         }
+    }
+
+    #[test]
+    fn a_number_cut_by_a_chunk_boundary_is_read_whole() {
+        // Found by the property above: `-` at the end of a chunk is not a syntax error.
+        let text = br#"{"Alpha":0,"Records":[-1"#;
+        assert_eq!(collect_chunked(text, 23), collect_chunked(text, text.len() + 1));
     }
 
     proptest! {
