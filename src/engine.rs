@@ -9,7 +9,7 @@
 
 use crate::aggregate::{Aggregates, InsightType, IngestStats};
 use crate::detect::{self, DetectParams, Episode, Timeline, Timelines};
-use crate::frame::{AttributionTable, CountsTable};
+use crate::frame::Frames;
 use crate::ingest::{self, Discovery, FileBatch, FileProblem, FileReport, InputFile, NonEventKind, ReadLimits};
 use crate::insight::{InsightPair, RenderContext};
 use crate::sink::Sink;
@@ -154,12 +154,9 @@ pub fn run_admitting(
     if let Some(out) = outputs.counts.as_mut() {
         write_counts(&agg, out).map_err(EngineError::Counts)?;
     }
-    let counts = CountsTable::new(&agg.counts, agg.series.len())?;
-    let families = agg.principal_families();
-    let attributions =
-        AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len()).with_families(families);
-    let episodes = detect::detect(&agg, &counts, &attributions, &timelines, params);
-    let ctx = RenderContext { agg: &agg, counts: &counts, attributions: &attributions };
+    let frames = Frames::new(agg)?;
+    let episodes = detect::detect(&frames, &timelines, params);
+    let ctx = RenderContext { frames: &frames };
     write_insights(&ctx, episodes, outputs, &mut summary)?;
     Ok(summary)
 }
@@ -328,10 +325,10 @@ fn write_insights(
         write_explanations(ctx, &rendered, out)?;
     }
     for (e, pair) in &rendered {
-        let key = &ctx.agg.series[e.series as usize];
+        let key = &ctx.frames.series[e.series as usize];
         *summary.insights.entry(key.insight_type).or_default() += 1;
         summary.episodes.push(EpisodeNote {
-            series: key.describe(&ctx.agg.strings),
+            series: key.describe(&ctx.frames.strings),
             episode: e.clone(),
             shared_event_id: pair.start.shared_event_id.clone(),
         });

@@ -11,7 +11,7 @@ mod common;
 use serde_json::{json, Value};
 use trailsight::aggregate::Aggregates;
 use trailsight::detect::{Detector, Episode};
-use trailsight::frame::{AttributionTable, CountsTable};
+use trailsight::frame::Frames;
 use trailsight::ingest::{read_file, InputFile};
 use trailsight::insight::{InsightPair, RenderContext};
 use trailsight::time::parse_event_minute;
@@ -45,11 +45,10 @@ fn render() -> InsightPair {
     std::fs::write(&path, serde_json::to_vec(&records).unwrap()).unwrap();
     let mut agg = Aggregates::new();
     agg.absorb(read_file(&InputFile::Path(path)));
-    let counts = CountsTable::new(&agg.counts, agg.series.len()).unwrap();
-    let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len());
+    let frames = Frames::new(agg).unwrap();
     let start = parse_event_minute("2020-07-21T20:56:00Z").unwrap();
     let episode = Episode { series: 0, start, end: start + 5, detector: Detector::Rate, score: 9.0, observed: 3.0, expected: 0.0, window: 5, trigger_end: start + 5 };
-    RenderContext { agg: &agg, counts: &counts, attributions: &attributions }.render(&episode)
+    RenderContext { frames: &frames }.render(&episode)
 }
 
 #[test]

@@ -12,9 +12,10 @@ use super::Day;
 use crate::time::{format_minute, MINUTES_PER_DAY};
 use std::fmt;
 
-/// Empty days a history may contain and still be one span (a long weekend of a quiet
-/// organisation, logging switched off for a few days).
-pub const MAX_GAP_DAYS: Day = 3;
+/// Empty days a history may contain and still be one span: up to six, so a quiet account
+/// that acts once a week, a long weekend, or logging switched off for a few days stays
+/// one history, while a record a week or more away from the rest does not.
+pub const MAX_GAP_DAYS: Day = 6;
 
 /// The first and last day (inclusive) kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,10 +80,10 @@ mod tests {
 
     #[test]
     fn short_gaps_stay_in_one_span() {
-        let days = [(10, 100), (11, 100), (15, 1), (16, 100)];
-        assert_eq!(kept_days(&days), Some(DayRange { first: 10, last: 16 }));
-        let split = [(10, 100), (11, 100), (16, 300)];
-        assert_eq!(kept_days(&split), Some(DayRange { first: 16, last: 16 }));
+        let days = [(10, 100), (11, 100), (15, 1), (22, 100)];
+        assert_eq!(kept_days(&days), Some(DayRange { first: 10, last: 22 }));
+        let split = [(10, 100), (11, 100), (19, 300)];
+        assert_eq!(kept_days(&split), Some(DayRange { first: 19, last: 19 }));
         assert_eq!(kept_days(&[]), None);
     }
 }

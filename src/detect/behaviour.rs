@@ -11,10 +11,10 @@
 
 use super::episode::{Detector, Episode};
 use super::{DetectParams, Timeline, Timelines};
-use crate::aggregate::{Aggregates, SeriesId, WindowStats, WINDOW_MINUTES};
+use crate::aggregate::{SeriesId, WindowStats, WINDOW_MINUTES};
 use crate::baseline::cluster::{Behaviour, BehaviourModel, ClusterParamError, ClusterParams};
 use crate::baseline::tail::score;
-use crate::frame::{AttributionTable, CountsTable};
+use crate::frame::{self, AttributionTable, CountsTable, Frames};
 use crate::intern::Sym;
 use crate::time::{Minute, MINUTES_PER_DAY};
 use std::collections::{BTreeMap, HashSet};
@@ -74,8 +74,9 @@ struct PrincipalWindows {
 }
 
 /// Finds windows unlike anything in the history and reports them per series.
-pub fn detect(agg: &Aggregates, table: &CountsTable, attributions: &AttributionTable, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
-    let principals = principal_timelines(agg);
+pub fn detect(frames: &Frames, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
+    let (table, attributions) = (&frames.counts, &frames.attributions);
+    let principals = principal_timelines(&frames.behaviour);
     let history_minutes = params.baseline.history_days as Minute * MINUTES_PER_DAY;
     let history: Vec<Behaviour> = principals
         .iter()
@@ -162,25 +163,18 @@ fn episode(table: &CountsTable, attributions: &AttributionTable, timeline: &Time
 }
 
 /// Every principal's windows in time order, with novelty marked against its own past.
-fn principal_timelines(agg: &Aggregates) -> Vec<PrincipalWindows> {
-    let mut by_principal: BTreeMap<(Sym, Sym), Vec<(Minute, &WindowStats)>> = BTreeMap::new();
-    for (&(account, family, window), stats) in &agg.behaviour {
-        by_principal.entry((account, family)).or_default().push((window * WINDOW_MINUTES, stats));
-    }
-    by_principal
-        .into_iter()
-        .map(|((account, family), mut windows)| {
-            windows.sort_by_key(|w| w.0);
-            PrincipalWindows { account, family, windows: with_novelty(&windows) }
-        })
+fn principal_timelines(table: &[frame::PrincipalWindows]) -> Vec<PrincipalWindows> {
+    table
+        .iter()
+        .map(|p| PrincipalWindows { account: p.account, family: p.family, windows: with_novelty(&p.windows) })
         .collect()
 }
 
-fn with_novelty(windows: &[(Minute, &WindowStats)]) -> Vec<(Minute, Behaviour, Vec<(SeriesId, u32)>, u32)> {
+fn with_novelty(windows: &[(Minute, WindowStats)]) -> Vec<(Minute, Behaviour, Vec<(SeriesId, u32)>, u32)> {
     let (mut agents, mut ips, mut apis) = (HashSet::new(), HashSet::new(), HashSet::new());
     windows
         .iter()
-        .map(|&(start, w)| {
+        .map(|&(start, ref w)| {
             let new = |seen: &mut HashSet<Sym>, values: &[Sym]| values.iter().filter(|v| seen.insert(**v)).count();
             let b = Behaviour {
                 calls: f64::from(w.calls),
@@ -200,6 +194,7 @@ fn with_novelty(windows: &[(Minute, &WindowStats)]) -> Vec<(Minute, Behaviour, V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregate::Aggregates;
     use crate::testutil::{batch, rec, Rec};
 
     const START: Minute = 20_458 * MINUTES_PER_DAY; // Monday 2026-01-05
@@ -250,11 +245,9 @@ mod tests {
         agg.absorb(batch(recs));
         agg.settle();
         let timelines = Timelines::new(&agg, params).unwrap();
-        let table = CountsTable::new(&agg.counts, agg.series.len()).unwrap();
-        let families = agg.principal_families();
-        let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len()).with_families(families);
-        let found = detect(&agg, &table, &attributions, &timelines, params);
-        let names = found.iter().map(|e| agg.strings.resolve(agg.series[e.series as usize].name).to_string()).collect();
+        let frames = Frames::new(agg).unwrap();
+        let found = detect(&frames, &timelines, params);
+        let names = found.iter().map(|e| frames.strings.resolve(frames.series[e.series as usize].name).to_string()).collect();
         (found, names)
     }
 

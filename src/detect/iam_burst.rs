@@ -10,9 +10,9 @@
 
 use super::episode::{Detector, Episode};
 use super::{window, DetectParams, Timeline, Timelines};
-use crate::aggregate::{Aggregates, IamWrite, SeriesId};
+use crate::aggregate::{IamWrite, SeriesId};
 use crate::baseline::tail::{score, upper_tail};
-use crate::frame::CountsTable;
+use crate::frame::{CountsTable, Frames};
 use crate::time::{day_start, Minute, MINUTES_PER_DAY};
 use std::collections::BTreeMap;
 
@@ -68,18 +68,15 @@ impl IamBurstParams {
 }
 
 /// Finds IAM bursts of every principal and reports them per IAM API touched.
-pub fn detect(agg: &Aggregates, table: &CountsTable, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
-    let mut principals: Vec<_> = agg.iam_writes.iter().collect();
-    principals.sort_by_key(|(k, _)| **k);
-    principals
-        .into_iter()
-        .flat_map(|(&(account, _), writes)| {
-            let mut writes = writes.clone();
-            writes.sort_by_key(|w| (w.minute, w.series));
-            let timeline = timelines.of_account(account);
-            bursts(&writes, timeline, params)
+pub fn detect(frames: &Frames, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
+    frames
+        .iam
+        .iter()
+        .flat_map(|p| {
+            let timeline = timelines.of_account(p.account);
+            bursts(&p.writes, timeline, params)
                 .into_iter()
-                .flat_map(|b| per_api(&writes, &b, table, timeline, params))
+                .flat_map(|b| per_api(&p.writes, &b, &frames.counts, timeline, params))
                 .collect::<Vec<_>>()
         })
         .collect()

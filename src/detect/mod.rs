@@ -26,9 +26,8 @@ pub use rate::{RateParamError, RateParams};
 pub use routine::{RoutineParamError, RoutineParams};
 pub use timeline::{Timeline, Timelines};
 
-use crate::aggregate::Aggregates;
 use crate::baseline::{BaselineParamError, BaselineParams};
-use crate::frame::{AttributionTable, CountsTable};
+use crate::frame::Frames;
 use crate::time::Minute;
 use rayon::prelude::*;
 
@@ -172,16 +171,11 @@ impl DetectParams {
 /// Runs every detector over every series and returns merged episodes, ordered by series
 /// then start. An episode is kept only where its own scope (account x region) is past
 /// its warm-up.
-pub fn detect(
-    agg: &Aggregates,
-    table: &CountsTable,
-    attributions: &AttributionTable,
-    timelines: &Timelines,
-    params: &DetectParams,
-) -> Vec<Episode> {
+pub fn detect(frames: &Frames, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
     if !timelines.has_judged_minutes() {
         return Vec::new();
     }
+    let (table, attributions) = (&frames.counts, &frames.attributions);
     let series = 0..table.n_series() as u32;
     let mut episodes = match params.model {
         Model::Seasonal => {
@@ -189,8 +183,8 @@ pub fn detect(
                 .into_par_iter()
                 .flat_map_iter(|s| rate::detect_series(table, attributions, s, timelines.of_series(s), params))
                 .collect();
-            found.extend(iam_burst::detect(agg, table, timelines, params));
-            found.extend(behaviour::detect(agg, table, attributions, timelines, params));
+            found.extend(iam_burst::detect(frames, timelines, params));
+            found.extend(behaviour::detect(frames, timelines, params));
             found
         }
         Model::Naive => series.into_par_iter().flat_map_iter(|s| naive::detect_series(table, s, timelines.of_series(s))).collect(),

@@ -6,10 +6,13 @@
 //! schema is what a user exports as Parquet to move aggregation to another engine.
 
 pub mod attribution;
+pub mod principals;
 
 pub use attribution::{Attribute, AttributionTable, AttributionValue};
+pub use principals::{PrincipalIam, PrincipalWindows};
 
-use crate::aggregate::SeriesId;
+use crate::aggregate::{Aggregates, SeriesId, SeriesKey};
+use crate::intern::Interner;
 use crate::time::Minute;
 use polars::prelude::*;
 
@@ -100,6 +103,46 @@ impl CountsTable {
         let a = minutes.partition_point(|&m| m < from);
         let b = minutes.partition_point(|&m| m < to);
         counts[a..b].iter().map(|&c| u64::from(c)).sum()
+    }
+}
+
+/// Everything the models and the Insight renderer read, built once from the settled
+/// aggregates: the one seam between counting and judging.
+#[derive(Debug)]
+pub struct Frames {
+    /// The strings behind every symbol.
+    pub strings: Interner,
+    /// Each series' identity, by series id.
+    pub series: Vec<SeriesKey>,
+    /// Per-minute counts, one contiguous slice per series.
+    pub counts: CountsTable,
+    /// Attribution cells (principal, user agent, error code per minute), per series.
+    pub attributions: AttributionTable,
+    /// IAM writes per principal.
+    pub iam: Vec<PrincipalIam>,
+    /// Behaviour windows per principal.
+    pub behaviour: Vec<PrincipalWindows>,
+}
+
+impl Frames {
+    /// Builds every frame from settled aggregates (see `Aggregates::settle`).
+    pub fn new(mut agg: Aggregates) -> PolarsResult<Self> {
+        let n = agg.series.len();
+        let counts = CountsTable::new(&agg.counts, n)?;
+        let families = agg.principal_families();
+        let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), n).with_families(families);
+        Ok(Self {
+            counts,
+            attributions,
+            iam: principals::iam_table(std::mem::take(&mut agg.iam_writes)),
+            behaviour: principals::behaviour_table(std::mem::take(&mut agg.behaviour)),
+            strings: std::mem::take(&mut agg.strings),
+            series: std::mem::take(&mut agg.series),
+        })
+    }
+
+    pub fn n_series(&self) -> usize {
+        self.series.len()
     }
 }
 

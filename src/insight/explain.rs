@@ -51,8 +51,8 @@ pub struct PrincipalShare {
 impl RenderContext<'_> {
     /// Explains one episode; `shared_event_id` joins it to its records.
     pub fn explain(&self, e: &Episode, shared_event_id: &str) -> Explanation {
-        let key = &self.agg.series[e.series as usize];
-        let s = &self.agg.strings;
+        let key = &self.frames.series[e.series as usize];
+        let s = &self.frames.strings;
         let w = Windows::of(e);
         let principals = self.principal_shares(e, &w);
         let summary = format!(
@@ -86,8 +86,8 @@ impl RenderContext<'_> {
     }
 
     fn principal_shares(&self, e: &Episode, w: &Windows) -> Vec<PrincipalShare> {
-        let now = self.attributions.counts(e.series, w.start, w.end, Attribute::UserIdentityArn);
-        let before = self.attributions.counts(e.series, w.baseline_from, w.start, Attribute::UserIdentityArn);
+        let now = self.frames.attributions.counts(e.series, w.start, w.end, Attribute::UserIdentityArn);
+        let before = self.frames.attributions.counts(e.series, w.baseline_from, w.start, Attribute::UserIdentityArn);
         let mut shares: Vec<PrincipalShare> = now
             .into_iter()
             .map(|(v, calls)| PrincipalShare {

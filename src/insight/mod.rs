@@ -14,10 +14,10 @@ pub use explain::{Explanation, PrincipalShare};
 pub use number::{format_average, Average};
 pub use record::{Attribution, InsightContext, InsightDetails, InsightRecord, Statistics, ValueAverage};
 
-use crate::aggregate::{Aggregates, InsightType, SeriesKey};
+use crate::aggregate::{InsightType, SeriesKey};
 use crate::detect::Episode;
 use crate::frame::attribution::AttributionValue;
-use crate::frame::{Attribute, AttributionTable, CountsTable};
+use crate::frame::{Attribute, Frames};
 use crate::time::{day_start, format_minute, Minute, MINUTES_PER_WEEK};
 use uuid::Uuid;
 
@@ -29,11 +29,9 @@ pub const TOP_VALUES: usize = 5;
 /// Namespace of trailsight's deterministic UUIDs.
 const NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2b1e_8d0a_4c3e_9a57_7e4f_1d2b_c0de);
 
-/// What rendering needs to read: names, counts and attribution cells.
+/// What rendering reads: the frames (names, counts and attribution cells).
 pub struct RenderContext<'a> {
-    pub agg: &'a Aggregates,
-    pub counts: &'a CountsTable,
-    pub attributions: &'a AttributionTable,
+    pub frames: &'a Frames,
 }
 
 /// The two records of one insight.
@@ -64,7 +62,7 @@ impl Windows {
 impl RenderContext<'_> {
     /// Renders one episode as its Start and End records.
     pub fn render(&self, e: &Episode) -> InsightPair {
-        let key = &self.agg.series[e.series as usize];
+        let key = &self.frames.series[e.series as usize];
         let w = Windows::of(e);
         let shared = self.shared_id(key, e.start);
         let start_stats = self.statistics(e, &w, w.start + START_WINDOW, START_WINDOW);
@@ -76,7 +74,7 @@ impl RenderContext<'_> {
     }
 
     fn record(&self, key: &SeriesKey, shared: &Uuid, state: &'static str, at: Minute, ctx: InsightContext) -> InsightRecord {
-        let s = &self.agg.strings;
+        let s = &self.frames.strings;
         let event_id = Uuid::new_v5(shared, state.as_bytes());
         InsightRecord::new(
             format_minute(at),
@@ -97,15 +95,15 @@ impl RenderContext<'_> {
     }
 
     fn shared_id(&self, key: &SeriesKey, start: Minute) -> Uuid {
-        let identity = format!("{}|{}", key.describe(&self.agg.strings), start);
+        let identity = format!("{}|{}", key.describe(&self.frames.strings), start);
         Uuid::new_v5(&NAMESPACE, identity.as_bytes())
     }
 
     /// Statistics over `[w.start, insight_to)` lasting `duration` minutes.
     fn statistics(&self, e: &Episode, w: &Windows, insight_to: Minute, duration: Minute) -> InsightContext {
         let baseline_minutes = w.baseline_minutes();
-        let baseline = self.counts.window_sum(e.series, w.baseline_from, w.start);
-        let insight = self.counts.window_sum(e.series, w.start, insight_to);
+        let baseline = self.frames.counts.window_sum(e.series, w.baseline_from, w.start);
+        let insight = self.frames.counts.window_sum(e.series, w.start, insight_to);
         InsightContext {
             statistics: Statistics {
                 baseline: Average::of(baseline as f64 / baseline_minutes as f64),
@@ -118,7 +116,7 @@ impl RenderContext<'_> {
     }
 
     fn attributions(&self, e: &Episode, w: &Windows, insight_to: Minute, duration: Minute) -> Vec<Attribution> {
-        let key = &self.agg.series[e.series as usize];
+        let key = &self.frames.series[e.series as usize];
         let mut attributes = vec![Attribute::UserIdentityArn, Attribute::UserAgent];
         if key.insight_type == InsightType::ApiCallRate {
             attributes.push(Attribute::ErrorCode);
@@ -136,6 +134,7 @@ impl RenderContext<'_> {
     /// The five most frequent values of an attribute in a window, as per-minute averages.
     fn top(&self, e: &Episode, a: Attribute, from: Minute, to: Minute, minutes: Minute) -> Vec<ValueAverage> {
         let mut values: Vec<(String, u64)> = self
+            .frames
             .attributions
             .counts(e.series, from, to, a)
             .into_iter()
@@ -151,7 +150,7 @@ impl RenderContext<'_> {
 
     fn value_text(&self, v: AttributionValue) -> String {
         match v {
-            AttributionValue::Sym(s) => self.agg.strings.resolve(s).to_string(),
+            AttributionValue::Sym(s) => self.frames.strings.resolve(s).to_string(),
             AttributionValue::Null => crate::ingest::NULL_VALUE.to_string(),
         }
     }

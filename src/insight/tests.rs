@@ -8,7 +8,7 @@ fn at(s: &str) -> Minute {
 }
 
 /// Seven quiet days with one call a day, then a burst of 12 calls by mallory.
-fn fixture() -> (Aggregates, CountsTable, AttributionTable, Episode) {
+fn fixture() -> (Frames, Episode) {
     let start = at("2026-01-12T20:56:00Z");
     let mut recs: Vec<Rec> = (0..8).map(|d| rec(start - 1440 * (d + 1) + 30, d as u64, "RunInstances")).collect();
     for i in 0..12u64 {
@@ -20,18 +20,18 @@ fn fixture() -> (Aggregates, CountsTable, AttributionTable, Episode) {
         }
         recs.push(r);
     }
-    let mut agg = Aggregates::new();
+    let mut agg = crate::aggregate::Aggregates::new();
     agg.absorb(batch(&recs));
-    let counts = CountsTable::new(&agg.counts, agg.series.len()).unwrap();
-    let attributions = AttributionTable::new(std::mem::take(&mut agg.attributions), agg.series.len());
+    agg.settle();
+    let frames = Frames::new(agg).unwrap();
     let episode = Episode { series: 0, start, end: start + 4, detector: Detector::Rate, score: 9.0, observed: 12.0, expected: 0.0, window: 5, trigger_end: start + 4 };
-    (agg, counts, attributions, episode)
+    (frames, episode)
 }
 
 #[test]
 fn start_and_end_follow_the_aws_rules() {
-    let (agg, counts, attributions, e) = fixture();
-    let pair = RenderContext { agg: &agg, counts: &counts, attributions: &attributions }.render(&e);
+    let (frames, e) = fixture();
+    let pair = RenderContext { frames: &frames }.render(&e);
     let (s, end) = (&pair.start, &pair.end);
     assert_eq!(s.event_time, "2026-01-12T20:56:00Z");
     assert_eq!(end.event_time, "2026-01-12T21:00:00Z");
@@ -50,8 +50,8 @@ fn start_and_end_follow_the_aws_rules() {
 
 #[test]
 fn attributions_rank_the_top_values() {
-    let (agg, counts, attributions, e) = fixture();
-    let pair = RenderContext { agg: &agg, counts: &counts, attributions: &attributions }.render(&e);
+    let (frames, e) = fixture();
+    let pair = RenderContext { frames: &frames }.render(&e);
     let attrs = &pair.start.insight_details.insight_context.attributions;
     let names: Vec<&str> = attrs.iter().map(|a| a.attribute).collect();
     assert_eq!(names, ["userIdentityArn", "userAgent", "errorCode"]);
@@ -64,8 +64,8 @@ fn attributions_rank_the_top_values() {
 
 #[test]
 fn rendering_is_deterministic_and_keys_are_in_aws_order() {
-    let (agg, counts, attributions, e) = fixture();
-    let ctx = RenderContext { agg: &agg, counts: &counts, attributions: &attributions };
+    let (frames, e) = fixture();
+    let ctx = RenderContext { frames: &frames };
     let a = serde_json::to_string(&ctx.render(&e).start).unwrap();
     let b = serde_json::to_string(&ctx.render(&e).start).unwrap();
     assert_eq!(a, b);
