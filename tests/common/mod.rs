@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests.
 #![allow(dead_code)]
 
+pub mod chain;
+
 use assert_cmd::Command;
 use std::path::PathBuf;
 
