@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod chain;
+pub mod score;
 
 use assert_cmd::Command;
 use std::path::PathBuf;
