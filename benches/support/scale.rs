@@ -183,12 +183,12 @@ pub fn find_duckdb_python() -> Result<PathBuf, String> {
     }
 }
 
+/// How many gzip files a history has and their size on disk.
 fn gz_files(dir: &Path) -> (usize, u64) {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
+    trailsight::ingest::walk_files(dir)
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "gz"))
-        .fold((0, 0), |(n, b), e| (n + 1, b + e.metadata().map_or(0, |m| m.len())))
+        .filter(|path| path.extension().is_some_and(|x| x == "gz"))
+        .fold((0, 0), |(n, b), path| (n + 1, b + std::fs::metadata(&path).map_or(0, |m| m.len())))
 }
 
 /// Decompresses every file under `paths` in parallel and returns (files, bytes out).

@@ -18,7 +18,7 @@ mod read_only;
 mod record;
 mod report;
 
-pub use discover::{discover, Discovery, InputFile, NonEventKind, IGNORED_EXAMPLES};
+pub use discover::{discover, walk_files, Discovery, InputFile, NonEventKind, IGNORED_EXAMPLES};
 pub use read_only::{infer_read_only, infer_read_only_api};
 pub use record::{is_account_id, is_region, Category, Event, Feeds, NULL_VALUE};
 pub use report::{FileProblem, FileReport, RecordSkip};
