@@ -12,7 +12,6 @@ pub mod aggregate;
 pub mod baseline;
 pub mod detect;
 pub mod engine;
-pub mod evaluate;
 pub mod frame;
 pub mod hash;
 pub mod ingest;

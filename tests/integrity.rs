@@ -1,8 +1,13 @@
-//! `validate-logs` and `detect --verify` end to end, on a signed chain built with a test key.
+//! `validate-logs` and `detect --verify` end to end, on a signed chain built with a test key,
+//! and the integrity scenarios (`integrity/scenarios.rs`) through the library's API.
+
+mod common;
+#[path = "integrity/scenarios.rs"]
+mod scenarios;
 
 use assert_cmd::Command;
+use common::chain::{build_chain, BuiltChain, ChainSpec, TestKey};
 use std::io::Write;
-use trailsight::integrity::fixture::{build_chain, BuiltChain, ChainSpec, TestKey};
 
 fn chain(dir: &std::path::Path) -> BuiltChain {
     build_chain(&dir.join("bucket"), &ChainSpec { hours: 4, ..Default::default() }, &TestKey::signing().unwrap()).unwrap()

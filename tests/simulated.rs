@@ -5,8 +5,8 @@
 
 mod common;
 
+use common::score::{score, InsightView};
 use common::{assert_valid_pairs, records, trailsight};
-use trailsight::evaluate::{score, InsightView};
 use trailsight::simulate::Labels;
 
 fn simulate(dir: &std::path::Path, seed: u64) -> Labels {

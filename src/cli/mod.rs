@@ -1,6 +1,5 @@
 //! Command-line surface (SPEC §5). Subcommands are verbs; doc comments are the help.
 
-mod bench;
 mod detect;
 mod simulate;
 mod summary;
@@ -27,7 +26,6 @@ pub struct Cli {
 enum Command {
     Detect(detect::DetectArgs),
     Simulate(simulate::SimulateArgs),
-    Bench(bench::BenchArgs),
     ValidateLogs(validate::ValidateArgs),
 }
 
@@ -40,7 +38,6 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Detect(args) => detect::run(args),
         Command::Simulate(args) => simulate::run(args),
-        Command::Bench(args) => bench::run(args),
         Command::ValidateLogs(args) => validate::run(args),
     };
     match result {

@@ -102,28 +102,35 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
 }
 
 fn walk(root: &Path, found: &mut Discovery) {
-    let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name();
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                let path = e.path().unwrap_or(root).to_path_buf();
-                found.unreadable.push((path, e.to_string()));
+    for entry in walk_files(root) {
+        let path = match entry {
+            Ok(path) => path,
+            Err(unreadable) => {
+                found.unreadable.push(unreadable);
                 continue;
             }
         };
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let path = entry.path();
-        if let Some(kind) = non_event_kind(path) {
+        if let Some(kind) = non_event_kind(&path) {
             *found.non_event.entry(kind).or_default() += 1;
-        } else if is_cloudtrail_name(path) {
-            found.files.push(InputFile::Path(path.to_path_buf()));
+        } else if is_cloudtrail_name(&path) {
+            found.files.push(InputFile::Path(path));
         } else {
-            found.ignore(path);
+            found.ignore(&path);
         }
     }
+}
+
+/// Every file under `root`, recursively, in a stable order (sorted by name at each
+/// level, symbolic links followed), or for an entry that cannot be walked its path and
+/// the reason, so a caller reports it and goes on. `detect` and `validate-logs` walk
+/// folders with it, so both see the same files in the same order.
+pub fn walk_files(root: &Path) -> impl Iterator<Item = Result<PathBuf, (PathBuf, String)>> + '_ {
+    let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name();
+    walker.into_iter().filter_map(move |entry| match entry {
+        Ok(entry) if entry.file_type().is_file() => Some(Ok(entry.into_path())),
+        Ok(_) => None,
+        Err(e) => Some(Err((e.path().unwrap_or(root).to_path_buf(), e.to_string()))),
+    })
 }
 
 /// The kind of non-event sibling folder `path` lies under, if any.
@@ -184,6 +191,24 @@ mod tests {
         assert_eq!(found.ignored, 8);
         let names: Vec<_> = found.ignored_examples.iter().map(|p| p.file_name().unwrap().to_owned()).collect();
         assert_eq!(names, ["export-0.csv", "export-1.csv", "export-2.csv", "export-3.csv", "export-4.csv"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn walks_files_sorted_and_reports_what_it_cannot_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("b/c")).unwrap();
+        for name in ["z.json", "b/c/y.json", "b/x.json", "a.json"] {
+            std::fs::write(dir.path().join(name), "{}").unwrap();
+        }
+        std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("b/dangling")).unwrap();
+        let (files, unreadable): (Vec<_>, Vec<_>) = walk_files(dir.path()).partition(Result::is_ok);
+        let names: Vec<PathBuf> =
+            files.into_iter().map(|f| f.unwrap().strip_prefix(dir.path()).unwrap().to_path_buf()).collect();
+        assert_eq!(names, ["a.json", "b/c/y.json", "b/x.json", "z.json"].map(PathBuf::from));
+        let unreadable: Vec<(PathBuf, String)> = unreadable.into_iter().map(Result::unwrap_err).collect();
+        assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+        assert_eq!(unreadable[0].0, dir.path().join("b/dangling"));
     }
 
     #[test]

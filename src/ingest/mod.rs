@@ -18,7 +18,7 @@ mod read_only;
 mod record;
 mod report;
 
-pub use discover::{discover, Discovery, InputFile, NonEventKind, IGNORED_EXAMPLES};
+pub use discover::{discover, walk_files, Discovery, InputFile, NonEventKind, IGNORED_EXAMPLES};
 pub use read_only::{infer_read_only, infer_read_only_api};
 pub use record::{is_account_id, is_region, Category, Event, Feeds, NULL_VALUE};
 pub use report::{FileProblem, FileReport, RecordSkip};
@@ -215,20 +215,4 @@ fn log_file(report: &FileReport) {
         non_event = ?report.non_event,
         "file read"
     );
-}
-
-/// Bytes of text in one input file after decompression (up to the default limit), or 0
-/// when it cannot be read: the floor any reader of the file pays, measured by the scale
-/// benchmark.
-pub fn decompressed_len(file: &InputFile) -> u64 {
-    let limit = ReadLimits::DEFAULT_MAX_FILE_BYTES;
-    let Ok((reader, _)) = open(file) else { return 0 };
-    let mut stored = Capped::new(reader, limit);
-    let Ok(head) = decode::read_head(&mut stored) else { return 0 };
-    let format = decode::sniff(&head);
-    let mut text = Capped::new(text_of(format, head, &mut stored), limit);
-    let mut chunk = vec![0u8; 1 << 16];
-    // A broken stream counts what was inflated before the break.
-    while matches!(text.read(&mut chunk), Ok(n) if n > 0) {}
-    text.yielded()
 }

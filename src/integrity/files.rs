@@ -9,6 +9,7 @@
 
 use super::error::IntegrityError;
 use super::layout::{self, FileKind, ObjectKey};
+use crate::ingest::walk_files;
 use flate2::read::MultiGzDecoder;
 use ring::digest::{Context, SHA256};
 use std::collections::HashSet;
@@ -59,27 +60,22 @@ pub fn discover(paths: &[PathBuf]) -> Result<Inventory, IntegrityError> {
     Ok(found)
 }
 
+/// The same walk as `detect`'s ([`walk_files`]), so both see the same files.
 fn walk(root: &Path, in_aws_logs: bool, seen: &mut HashSet<PathBuf>, found: &mut Inventory) {
-    let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name();
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                let path = e.path().unwrap_or(root).to_path_buf();
-                found.unreadable.push((path, e.to_string()));
+    for entry in walk_files(root) {
+        let path = match entry {
+            Ok(path) => path,
+            Err(unreadable) => {
+                found.unreadable.push(unreadable);
                 continue;
             }
         };
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let path = entry.path();
         let key = if in_aws_logs {
-            layout::object_key(root, &absolute(path), true)
+            layout::object_key(root, &absolute(&path), true)
         } else {
-            layout::object_key(root, path, false)
+            layout::object_key(root, &path, false)
         };
-        add(FoundFile { path: path.to_path_buf(), key }, seen, found);
+        add(FoundFile { path, key }, seen, found);
     }
 }
 

@@ -29,12 +29,6 @@ mod layout;
 mod render;
 mod report;
 
-#[doc(hidden)]
-pub mod fixture;
-
-#[cfg(test)]
-mod scenarios;
-
 pub use digest::{Digest, FormatProblem, LogFileEntry, PreviousDigest};
 pub use error::IntegrityError;
 pub use keys::{PublicKey, PublicKeys, Signatures};

@@ -7,7 +7,7 @@
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::principals::Account;
+use super::account::Account;
 use super::rng::{self, tag, SimRng};
 use super::setup::Setup;
 use super::timefmt::{date_dir, file_minute, file_second, iso, HOUR};

@@ -8,7 +8,8 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use super::catalog;
-use super::principals::{Account, Pattern, Principal, Role, Sampler};
+use super::account::Account;
+use super::principals::{Pattern, Principal, Role, Sampler};
 use super::rng::{self, tag, MeanOne, SimRng};
 use super::setup::Setup;
 use super::timefmt::{weekday, HOUR};

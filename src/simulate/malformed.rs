@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use super::generate::Event;
 use super::labels::Malformed;
-use super::principals::{Account, Role};
+use super::account::Account;
+use super::principals::Role;
 use super::record::{write_json, StreamCtx};
 use super::rng::{self, tag, SimRng};
 use super::setup::Setup;

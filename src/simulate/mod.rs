@@ -7,6 +7,7 @@
 //! which files are broken. Detectors are evaluated against these labels, so the
 //! background history has to look like real CloudTrail rather than uniform noise.
 
+mod account;
 mod catalog;
 mod extras;
 mod generate;
@@ -221,7 +222,7 @@ pub(super) struct Outcome {
 fn run(config: &SimConfig) -> Result<Outcome, SimError> {
     let setup = setup::Setup::new(config)?;
     writer::create_dir(&setup.out)?;
-    let mut accounts = principals::build_accounts(&setup);
+    let mut accounts = account::build_accounts(&setup);
     let mut plan = scenario::plan(&setup, &mut accounts);
     let mut totals = writer::Totals::default();
     for (a, account) in accounts.iter().enumerate() {

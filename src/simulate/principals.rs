@@ -10,9 +10,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::catalog;
-use super::resources::Resources;
-use super::rng::{self, tag, SimRng};
-use super::setup::Setup;
+use super::rng::{self, SimRng};
 
 /// What kind of identity CloudTrail shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,7 +185,7 @@ pub(super) struct Sampler {
 }
 
 impl Sampler {
-    fn new(p: &Principal, region: usize) -> Self {
+    pub(super) fn new(p: &Principal, region: usize) -> Self {
         let total: f64 = p.mix.iter().map(|m| m.1).sum();
         let weighted: Vec<(u16, f64)> = p
             .mix
@@ -249,48 +247,11 @@ fn region_factor(p: &Principal, api: u16, region: usize) -> f64 {
     }
 }
 
-pub(super) struct Account {
-    pub index: usize,
-    pub id: String,
-    pub principals: Vec<Principal>,
-    pub samplers: Vec<Vec<Sampler>>,
-    pub res: Resources,
-    regions: usize,
-}
-
-impl Account {
-    /// Add a principal (scenarios add attackers) and return its index.
-    pub(super) fn push(&mut self, p: Principal) -> usize {
-        self.samplers
-            .push((0..self.regions).map(|r| Sampler::new(&p, r)).collect());
-        self.principals.push(p);
-        self.principals.len() - 1
-    }
-
-    pub(super) fn with_role(&self, role: Role) -> Vec<usize> {
-        (0..self.principals.len())
-            .filter(|&i| self.principals[i].role == role)
-            .collect()
-    }
-
-    pub(super) fn first(&self, role: Role) -> Option<usize> {
-        self.principals.iter().position(|p| p.role == role)
-    }
-}
-
-pub(super) fn build_accounts(setup: &Setup) -> Vec<Account> {
-    (0..setup.accounts.len())
-        .map(|i| build_account(setup, i))
-        .collect()
-}
-
-fn build_account(setup: &Setup, index: usize) -> Account {
-    let id = setup.accounts[index].clone();
-    let mut rng = rng::rng_for(setup.seed, &[tag::PRINCIPALS, index as u64]);
-    let regions = setup.regions.len();
+/// The principals of account `index`, in a fixed order, drawing every choice from `rng`.
+pub(super) fn build(rng: &mut SimRng, id: &str, regions: usize, index: usize) -> Vec<Principal> {
     let mut b = Builder {
-        rng: &mut rng,
-        id: &id,
+        rng,
+        id,
         regions,
         index,
         out: Vec::new(),
@@ -301,21 +262,7 @@ fn build_account(setup: &Setup, index: usize) -> Account {
     b.agents();
     b.pipelines();
     b.services();
-    let principals = b.out;
-    let mut res_rng = rng::rng_for(setup.seed, &[tag::RESOURCES, index as u64]);
-    let res = Resources::new(&mut res_rng, &id, index, &principals);
-    let mut account = Account {
-        index,
-        id,
-        principals: Vec::new(),
-        samplers: Vec::new(),
-        res,
-        regions,
-    };
-    for p in principals {
-        account.push(p);
-    }
-    account
+    b.out
 }
 
 const HUMAN_NAMES: [&str; 16] = [

@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use super::catalog::{self, Api, Code, Kind, CATALOG};
 use super::generate::Event;
-use super::principals::{Account, IdKind, Principal};
+use super::account::Account;
+use super::principals::{IdKind, Principal};
 use super::resources::{self, ParamSet};
 use super::rng::{self, splitmix, tag};
 use super::setup::Setup;

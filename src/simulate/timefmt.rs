@@ -1,52 +1,26 @@
-//! Fast UTC timestamp formatting for the record-rendering hot path.
+//! UTC timestamps of the simulated history, from epoch seconds, in the few fixed layouts
+//! CloudTrail uses.
 //!
-//! chrono's formatter is general but slow for millions of records; CloudTrail needs
-//! only a few fixed layouts, produced here from epoch seconds with Howard Hinnant's
-//! civil-from-days algorithm.
+//! The calendar is chrono's. Record timestamps (millions per history) are written digit
+//! by digit into a stack buffer instead of through chrono's general formatter, which
+//! parses its format string on every call; file and folder names, a few per delivery,
+//! go through `format`.
 
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::{Serialize, Serializer};
 
 pub(super) const DAY: i64 = 86_400;
 pub(super) const HOUR: i64 = 3_600;
 
-pub(super) struct Parts {
-    pub year: i64,
-    pub month: u32,
-    pub day: u32,
-    pub hour: u32,
-    pub minute: u32,
-    pub second: u32,
+/// The UTC time `t` seconds after the epoch (the epoch itself when out of chrono's
+/// range, which no simulated time is).
+fn utc(t: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(t, 0).unwrap_or_default()
 }
 
-pub(super) fn parts(t: i64) -> Parts {
-    let secs = t.rem_euclid(DAY);
-    let (year, month, day) = civil_from_days(t.div_euclid(DAY));
-    Parts {
-        year,
-        month,
-        day,
-        hour: (secs / HOUR) as u32,
-        minute: (secs % HOUR / 60) as u32,
-        second: (secs % 60) as u32,
-    }
-}
-
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Day of week of an epoch time, 0 = Monday (1970-01-01 was a Thursday).
+/// Day of week of an epoch time, 0 = Monday.
 pub(super) fn weekday(t: i64) -> u8 {
-    (t.div_euclid(DAY) + 3).rem_euclid(7) as u8
+    utc(t).weekday().num_days_from_monday() as u8
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` kept on the stack so records can borrow nothing.
@@ -55,14 +29,14 @@ pub(super) struct Stamp([u8; 20]);
 
 impl Stamp {
     pub(super) fn new(t: i64) -> Self {
-        let p = parts(t);
+        let d = utc(t);
         let mut b = *b"0000-00-00T00:00:00Z";
-        digits(&mut b[0..4], p.year.clamp(0, 9999) as u32);
-        digits(&mut b[5..7], p.month);
-        digits(&mut b[8..10], p.day);
-        digits(&mut b[11..13], p.hour);
-        digits(&mut b[14..16], p.minute);
-        digits(&mut b[17..19], p.second);
+        digits(&mut b[0..4], d.year().clamp(0, 9999) as u32);
+        digits(&mut b[5..7], d.month());
+        digits(&mut b[8..10], d.day());
+        digits(&mut b[11..13], d.hour());
+        digits(&mut b[14..16], d.minute());
+        digits(&mut b[17..19], d.second());
         Self(b)
     }
 
@@ -90,28 +64,37 @@ pub(super) fn iso(t: i64) -> String {
 
 /// `YYYY/MM/DD`, the date folder of the S3 layout.
 pub(super) fn date_dir(t: i64) -> String {
-    let p = parts(t);
-    format!("{:04}/{:02}/{:02}", p.year, p.month, p.day)
+    utc(t).format("%Y/%m/%d").to_string()
 }
 
 /// `YYYYMMDDTHHmmZ`, the timestamp in log file names.
 pub(super) fn file_minute(t: i64) -> String {
-    let p = parts(t);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}Z",
-        p.year, p.month, p.day, p.hour, p.minute
-    )
+    utc(t).format("%Y%m%dT%H%MZ").to_string()
 }
 
 /// `YYYYMMDDTHHMMSSZ`, the timestamp in digest file names.
 pub(super) fn file_second(t: i64) -> String {
-    let p = parts(t);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        p.year, p.month, p.day, p.hour, p.minute, p.second
-    )
+    utc(t).format("%Y%m%dT%H%M%SZ").to_string()
 }
 
 pub(super) fn floor_minute(t: i64) -> i64 {
     t - t.rem_euclid(60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_of_one_time() {
+        // 2026-01-05 (a Monday) 07:08:09 UTC.
+        let t = 1_767_596_889;
+        assert_eq!(iso(t), "2026-01-05T07:08:09Z");
+        assert_eq!(date_dir(t), "2026/01/05");
+        assert_eq!(file_minute(t), "20260105T0708Z");
+        assert_eq!(file_second(t), "20260105T070809Z");
+        assert_eq!(weekday(t), 0);
+        assert_eq!(weekday(t + 6 * DAY), 6);
+        assert_eq!(floor_minute(t), t - 9);
+    }
 }

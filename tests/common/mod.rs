@@ -1,6 +1,9 @@
 //! Helpers shared by the end-to-end tests.
 #![allow(dead_code)]
 
+pub mod chain;
+pub mod score;
+
 use assert_cmd::Command;
 use std::path::PathBuf;
 

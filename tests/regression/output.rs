@@ -3,7 +3,7 @@
 use super::common::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use trailsight::integrity::fixture::{self, build_chain, BuiltChain, ChainSpec, TestKey};
+use super::common::chain::{self, build_chain, BuiltChain, ChainSpec, TestKey};
 
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample")
@@ -264,13 +264,13 @@ fn write_counts_into_the_input_folder_does_not_read_its_own_table() {
 /// Rewrites digest `i` of the chain, re-signs it and records its new signature.
 fn rewrite_digest(c: &mut BuiltChain, i: usize, edit: impl FnOnce(&mut serde_json::Value)) {
     let digest = c.digests[i].clone();
-    let mut value: serde_json::Value = serde_json::from_slice(&fixture::read_gz(&digest.path).unwrap()).unwrap();
+    let mut value: serde_json::Value = serde_json::from_slice(&chain::read_gz(&digest.path).unwrap()).unwrap();
     edit(&mut value);
     let bytes = serde_json::to_vec(&value).unwrap();
-    fixture::write_gz(&digest.path, &bytes).unwrap();
+    chain::write_gz(&digest.path, &bytes).unwrap();
     let previous = value["previousDigestSignature"].as_str();
     let key = TestKey::signing().unwrap();
-    let signature = fixture::sign_digest(&key, &bytes, &c.spec.bucket, &digest.key, digest.end, previous).unwrap();
+    let signature = chain::sign_digest(&key, &bytes, &c.spec.bucket, &digest.key, digest.end, previous).unwrap();
     c.digests[i].signature = signature.clone();
     c.set_signature(&digest.key, Some(signature)).unwrap();
 }
@@ -314,7 +314,7 @@ fn validate_logs_reports_a_cycle_of_digests_as_broken() {
     // The older digest now points forward to the newest, which points back to it, and
     // the newest records the older one's new hash and signature so each link it checks holds.
     rewrite_digest(&mut c, older, |v| v["previousDigestS3Object"] = newest_key.into());
-    let older_hash = fixture::uncompressed_sha256(&c.digests[older].path).unwrap();
+    let older_hash = chain::uncompressed_sha256(&c.digests[older].path).unwrap();
     let older_signature = c.digests[older].signature.clone();
     rewrite_digest(&mut c, newest, |v| {
         v["previousDigestHashValue"] = older_hash.into();

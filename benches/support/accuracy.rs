@@ -1,14 +1,15 @@
-//! The accuracy benchmark: simulate fresh histories, run detection in-process, score it
-//! against the labels, beside the naive 3-sigma detector on the same data.
+//! The accuracy benchmark's runner: simulate fresh histories, run detection in-process
+//! through the library, score it against the labels, beside the naive 3-sigma detector
+//! on the same data.
 
-use super::{score, InsightView, Scorecard};
-use crate::detect::{DetectParams, Model};
-use crate::engine::{self, Outputs};
-use crate::insight::InsightRecord;
-use crate::simulate::{simulate, AnomalyMix, Labels, SimConfig};
-use crate::sink::CollectSink;
+use crate::score::{score, InsightView, Scorecard};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use trailsight::detect::{DetectParams, Model};
+use trailsight::engine::{self, Outputs};
+use trailsight::insight::InsightRecord;
+use trailsight::simulate::{simulate, AnomalyMix, Labels, SimConfig};
+use trailsight::sink::CollectSink;
 
 /// Which injected scenario mix a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +63,9 @@ pub struct AccuracyRun {
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     #[error(transparent)]
-    Simulate(#[from] crate::simulate::SimError),
+    Simulate(#[from] trailsight::simulate::SimError),
     #[error(transparent)]
-    Engine(#[from] crate::engine::EngineError),
+    Engine(#[from] trailsight::engine::EngineError),
 }
 
 /// Runs every (seed, mix) for both models, calling `on_run` as each finishes.

@@ -1,6 +1,7 @@
-//! Evaluation: Insight records scored against the labels of a simulated history.
+//! Scoring: Insight records scored against the labels of a simulated history.
 //!
-//! Used by the end-to-end tests and the accuracy benchmark. An injected anomaly is
+//! Used by the end-to-end tests (`tests/simulated.rs`) and the accuracy benchmark
+//! (`benches/accuracy.rs`, which includes this file by path). An injected anomaly is
 //! *found* when an insight on one of its APIs (same account, region, event source,
 //! insight type and error code) starts within its window (give or take [`SLACK`]); it is
 //! *attributed* when that insight's top `userIdentityArn` is the injected principal. An
@@ -8,13 +9,10 @@
 //! denied writes is also a call-rate spike); every other insight is *false*, and a false
 //! insight on a decoy's API during the decoy is a *decoy fired*.
 
-pub mod bench;
-pub mod scale;
-
-use crate::insight::InsightRecord;
-use crate::simulate::{Anomaly, Decoy, Labels};
-use crate::time::{parse_event_minute, Minute};
 use std::collections::BTreeSet;
+use trailsight::insight::InsightRecord;
+use trailsight::simulate::{Anomaly, Decoy, Labels};
+use trailsight::time::{parse_event_minute, Minute};
 
 /// Minutes an insight may start before or after an anomaly's labelled window.
 pub const SLACK: Minute = 5;

@@ -1,13 +1,13 @@
-//! End-to-end scenarios of the integrity module on a realistic signed chain built by
-//! [`fixture`](super::fixture): six hourly digests of two log files each, in the real
+//! Scenarios of the integrity module through its public API, on a realistic signed
+//! chain built by `common::chain`: six hourly digests of two log files each, in the real
 //! S3 layout, then one tampering per test, asserting the exact text and JSON a security
 //! engineer would read.
 
-use super::fixture::{self, BuiltChain, ChainSpec, Restart, TestKey};
-use super::*;
+use crate::common::chain::{self, BuiltChain, ChainSpec, Restart, TestKey};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
 use std::path::Path;
+use trailsight::integrity::*;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -19,7 +19,7 @@ const BUCKET: &str = "trailsight-test-trail-bucket";
 fn build(spec: ChainSpec) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join(BUCKET);
-    let chain = fixture::build_chain(&root, &spec, &TestKey::signing().unwrap()).unwrap();
+    let chain = chain::build_chain(&root, &spec, &TestKey::signing().unwrap()).unwrap();
     Fixture { _dir: dir, chain }
 }
 
@@ -36,11 +36,11 @@ impl Fixture {
         validate(std::slice::from_ref(&self.chain.root), opts).unwrap()
     }
 
-    fn digest(&self, i: usize) -> &fixture::BuiltDigest {
+    fn digest(&self, i: usize) -> &chain::BuiltDigest {
         &self.chain.digests[i]
     }
 
-    fn log(&self, digest: usize, n: usize) -> &fixture::BuiltLog {
+    fn log(&self, digest: usize, n: usize) -> &chain::BuiltLog {
         &self.chain.digests[digest].log_files[n]
     }
 
@@ -55,17 +55,17 @@ impl Fixture {
     /// file) when given, as someone holding that key would.
     fn rewrite_digest(&mut self, i: usize, edit: impl FnOnce(&mut Value), key: Option<&TestKey>) {
         let path = self.digest(i).path.clone();
-        let mut value: Value = serde_json::from_slice(&fixture::read_gz(&path).unwrap()).unwrap();
+        let mut value: Value = serde_json::from_slice(&chain::read_gz(&path).unwrap()).unwrap();
         edit(&mut value);
         let bytes = serde_json::to_vec(&value).unwrap();
-        fixture::write_gz(&path, &bytes).unwrap();
+        chain::write_gz(&path, &bytes).unwrap();
         if let Some(key) = key {
             let to_sign = format!(
                 "{}\n{}/{}\n{}\n{}",
                 value["digestEndTime"].as_str().unwrap(),
                 value["digestS3Bucket"].as_str().unwrap(),
                 value["digestS3Object"].as_str().unwrap(),
-                files::sha256_hex(&bytes),
+                chain::sha256_hex(&bytes),
                 value["previousDigestSignature"].as_str().unwrap_or("null"),
             );
             let key_name = self.digest(i).key.clone();
@@ -76,11 +76,16 @@ impl Fixture {
     /// Replaces a log file's content with edited records (valid gzip, valid JSON).
     fn edit_log(&self, digest: usize, n: usize) {
         let path = &self.log(digest, n).path;
-        let text = String::from_utf8(fixture::read_gz(path).unwrap()).unwrap();
+        let text = String::from_utf8(chain::read_gz(path).unwrap()).unwrap();
         let edited = text.replace("RunInstances", "StopLogging");
         assert_ne!(text, edited);
-        fixture::write_gz(path, edited.as_bytes()).unwrap();
+        chain::write_gz(path, edited.as_bytes()).unwrap();
     }
+}
+
+/// The last component of an S3 key.
+fn file_name(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or(key)
 }
 
 fn s3(key: &str) -> String {
@@ -168,10 +173,10 @@ fn a_untouched_chain_is_valid() {
 #[test]
 fn the_first_digest_signs_the_literal_null() {
     let f = six_hours();
-    let first: Value = serde_json::from_slice(&fixture::read_gz(&f.digest(0).path).unwrap()).unwrap();
+    let first: Value = serde_json::from_slice(&chain::read_gz(&f.digest(0).path).unwrap()).unwrap();
     assert_eq!(first["previousDigestSignature"], Value::Null);
     assert_eq!(first["previousDigestS3Object"], Value::Null);
-    let second: Value = serde_json::from_slice(&fixture::read_gz(&f.digest(1).path).unwrap()).unwrap();
+    let second: Value = serde_json::from_slice(&chain::read_gz(&f.digest(1).path).unwrap()).unwrap();
     assert_eq!(second["previousDigestSignature"], f.digest(0).signature.as_str());
     assert!(f.validate().is_clean());
 }
@@ -243,7 +248,7 @@ fn an_edited_digest_fails_its_signature_and_vouches_for_nothing() {
     // Hide a log file's change by rewriting its hash in the digest: the attacker
     // cannot re-sign, so the digest's signature fails.
     f.edit_log(3, 0);
-    let new_hash = fixture::uncompressed_sha256(&f.log(3, 0).path).unwrap();
+    let new_hash = chain::uncompressed_sha256(&f.log(3, 0).path).unwrap();
     f.rewrite_digest(3, |v| v["logFiles"][0]["hashValue"] = Value::from(new_hash), None);
     let report = f.validate();
     let text = f.text(&report, false);
@@ -254,7 +259,7 @@ fn an_edited_digest_fails_its_signature_and_vouches_for_nothing() {
             &format!(
                 "Digest file\t{}\tINVALID: signature verification failed (signature from the signatures file, key {})",
                 s3(&f.digest(3).key),
-                fixture::SIGNING_FINGERPRINT
+                chain::SIGNING_FINGERPRINT
             ),
             &format!("Log file\t{}\tNOT VALIDATED: its digest file is INVALID", s3(&f.log(3, 0).key)),
             &format!("Log file\t{}\tNOT VALIDATED: its digest file is INVALID", s3(&f.log(3, 1).key)),
@@ -285,7 +290,7 @@ fn a_digest_whose_hash_the_next_digest_does_not_record_is_invalid() {
     let signing = TestKey::signing().unwrap();
     let zeros = "0".repeat(64);
     f.rewrite_digest(4, |v| v["previousDigestHashValue"] = Value::from(zeros.clone()), Some(&signing));
-    let new_hash = fixture::uncompressed_sha256(&f.digest(4).path).unwrap();
+    let new_hash = chain::uncompressed_sha256(&f.digest(4).path).unwrap();
     let new_signature = f.chain.signatures[&f.digest(4).key].clone();
     f.rewrite_digest(
         5,
@@ -296,7 +301,7 @@ fn a_digest_whose_hash_the_next_digest_does_not_record_is_invalid() {
         Some(&signing),
     );
     let report = f.validate();
-    let actual = fixture::uncompressed_sha256(&f.digest(3).path).unwrap();
+    let actual = chain::uncompressed_sha256(&f.digest(3).path).unwrap();
     assert_eq!(lines_of(&f.text(&report, false), "Digest file"), vec![format!(
         "Digest file\t{}\tINVALID: hash value doesn't match ({} records previousDigestHashValue {zeros}, the file hashes to {actual})",
         s3(&f.digest(3).key),
@@ -396,9 +401,9 @@ fn a_signature_by_another_key_fails() {
     let wrong = TestKey::wrong().unwrap();
     // Someone re-signs digest 3 (unchanged) with their own key and rewrites its S3
     // metadata; the digest still names CloudTrail's key.
-    let bytes = fixture::read_gz(&f.digest(3).path).unwrap();
+    let bytes = chain::read_gz(&f.digest(3).path).unwrap();
     let d = f.digest(3).clone();
-    let forged = fixture::sign_digest(&wrong, &bytes, BUCKET, &d.key, d.end, Some(&f.digest(2).signature)).unwrap();
+    let forged = chain::sign_digest(&wrong, &bytes, BUCKET, &d.key, d.end, Some(&f.digest(2).signature)).unwrap();
     f.chain.set_signature(&d.key, Some(forged)).unwrap();
     let report = f.validate();
     assert_eq!(
@@ -406,7 +411,7 @@ fn a_signature_by_another_key_fails() {
         vec![format!(
             "Digest file\t{}\tINVALID: signature verification failed (signature from the signatures file, key {})",
             s3(&d.key),
-            fixture::SIGNING_FINGERPRINT
+            chain::SIGNING_FINGERPRINT
         )]
     );
     assert_eq!(json(&report)["chains"][0]["status"], "broken");
@@ -416,14 +421,14 @@ fn a_signature_by_another_key_fails() {
 fn a_digest_naming_an_unknown_key_is_invalid() {
     let mut f = six_hours();
     let wrong = TestKey::wrong().unwrap();
-    f.rewrite_digest(3, |v| v["digestPublicKeyFingerprint"] = Value::from(fixture::WRONG_FINGERPRINT), Some(&wrong));
+    f.rewrite_digest(3, |v| v["digestPublicKeyFingerprint"] = Value::from(chain::WRONG_FINGERPRINT), Some(&wrong));
     let report = f.validate();
     assert_eq!(
         lines_of(&f.text(&report, false), "Digest file"),
         vec![format!(
             "Digest file\t{}\tINVALID: public key not found (no key with fingerprint {} in the public keys file)",
             s3(&f.digest(3).key),
-            fixture::WRONG_FINGERPRINT
+            chain::WRONG_FINGERPRINT
         )]
     );
     assert_eq!(digest_json(&json(&report), &f.digest(3).key)["status"], "public_key_not_found");
@@ -433,7 +438,7 @@ fn a_digest_naming_an_unknown_key_is_invalid() {
 fn the_wrong_public_key_fails_every_signature() {
     let f = six_hours();
     let mut wrong = TestKey::wrong().unwrap();
-    wrong.fingerprint = fixture::SIGNING_FINGERPRINT.to_string();
+    wrong.fingerprint = chain::SIGNING_FINGERPRINT.to_string();
     let keys = serde_json::json!({ "PublicKeyList": [wrong.to_list_entry()] });
     std::fs::write(&f.chain.keys_json, keys.to_string()).unwrap();
     let report = f.validate();
@@ -447,7 +452,7 @@ fn a_log_file_no_digest_lists_is_not_validated() {
     let f = six_hours();
     let planted_at = f.digest(2).end + chrono::Duration::minutes(25);
     let planted =
-        fixture::write_log_file(&f.chain.root, "111122223333", "us-east-1", planted_at, "PLANTEDplanted00").unwrap();
+        chain::write_log_file(&f.chain.root, "111122223333", "us-east-1", planted_at, "PLANTEDplanted00").unwrap();
     let report = f.validate();
     let text = f.text(&report, false);
     assert_eq!(
@@ -470,7 +475,7 @@ fn a_log_file_no_digest_lists_is_not_validated() {
 fn a_log_file_newer_than_the_newest_digest_is_pending_not_failing() {
     let f = six_hours();
     let later = f.digest(5).end + chrono::Duration::minutes(10);
-    let fresh = fixture::write_log_file(&f.chain.root, "111122223333", "us-east-1", later, "FRESHfresh000000").unwrap();
+    let fresh = chain::write_log_file(&f.chain.root, "111122223333", "us-east-1", later, "FRESHfresh000000").unwrap();
     let report = f.validate();
     assert!(report.is_clean(), "the newest hour is always waiting for its digest");
     assert_eq!(report.exit_code(), EXIT_VALID);
@@ -544,7 +549,7 @@ fn an_edited_digest_fails_against_the_signature_the_next_digest_records() {
     assert_eq!(d.status, DigestStatus::SignatureFailed);
     assert_eq!(
         d.detail.as_deref(),
-        Some(format!("signature recorded in the next digest file, key {}", fixture::SIGNING_FINGERPRINT).as_str())
+        Some(format!("signature recorded in the next digest file, key {}", chain::SIGNING_FINGERPRINT).as_str())
     );
 }
 
@@ -578,7 +583,7 @@ fn the_time_range_limits_what_is_judged() {
 #[test]
 fn a_digest_that_is_not_json_is_invalid_format_not_a_panic() {
     let f = six_hours();
-    fixture::write_gz(&f.digest(3).path, b"<html>Access Denied</html>").unwrap();
+    chain::write_gz(&f.digest(3).path, b"<html>Access Denied</html>").unwrap();
     std::fs::write(&f.digest(1).path, b"\x1f\x8b\x08\x00truncated").unwrap();
     let report = f.validate();
     let text = f.text(&report, false);
@@ -600,9 +605,9 @@ fn each_region_has_its_own_chain() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join(BUCKET);
     let key = TestKey::signing().unwrap();
-    let east = fixture::build_chain(&root, &ChainSpec { hours: 3, ..ChainSpec::default() }, &key).unwrap();
+    let east = chain::build_chain(&root, &ChainSpec { hours: 3, ..ChainSpec::default() }, &key).unwrap();
     let west_spec = ChainSpec { region: "eu-west-1".into(), hours: 3, ..ChainSpec::default() };
-    let mut west = fixture::build_chain(&root, &west_spec, &key).unwrap();
+    let mut west = chain::build_chain(&root, &west_spec, &key).unwrap();
     for (k, s) in &east.signatures {
         west.set_signature(k, Some(s.clone())).unwrap();
     }
@@ -742,18 +747,18 @@ fn a_forged_future_digest_outside_the_range_cannot_excuse_or_hide_planted_logs()
     // that lists it, and another named in 2099 to make everything look "pending".
     let planted_at = f.digest(2).end + chrono::Duration::minutes(25);
     let planted =
-        fixture::write_log_file(&f.chain.root, "111122223333", "us-east-1", planted_at, "PLANTEDplanted00").unwrap();
-    let hash = fixture::uncompressed_sha256(&planted.path).unwrap();
+        chain::write_log_file(&f.chain.root, "111122223333", "us-east-1", planted_at, "PLANTEDplanted00").unwrap();
+    let hash = chain::uncompressed_sha256(&planted.path).unwrap();
     for end in [Utc.with_ymd_and_hms(2026, 3, 2, 5, 30, 0).unwrap(), Utc.with_ymd_and_hms(2099, 1, 1, 0, 0, 0).unwrap()]
     {
-        let key = fixture::digest_key(&f.chain.spec, end);
+        let key = chain::digest_key(&f.chain.spec, end);
         let forged = serde_json::json!({
             "digestStartTime": "2026-03-02T04:30:00Z", "digestEndTime": end.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            "digestS3Bucket": BUCKET, "digestS3Object": key, "digestPublicKeyFingerprint": fixture::SIGNING_FINGERPRINT,
+            "digestS3Bucket": BUCKET, "digestS3Object": key, "digestPublicKeyFingerprint": chain::SIGNING_FINGERPRINT,
             "digestSignatureAlgorithm": "SHA256withRSA", "previousDigestSignature": null,
             "logFiles": [{"s3Bucket": BUCKET, "s3Object": planted.key, "hashValue": hash, "hashAlgorithm": "SHA-256"}]
         });
-        fixture::write_gz(&f.chain.root.join(&key), forged.to_string().as_bytes()).unwrap();
+        chain::write_gz(&f.chain.root.join(&key), forged.to_string().as_bytes()).unwrap();
     }
     let opts = ValidateOptions {
         from: Some(Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap()),
@@ -793,7 +798,7 @@ fn a_ring_of_digests_breaks_the_chain_and_each_member_names_the_others() {
     let newest = f.digest(5).key.clone();
     f.rewrite_digest(3, |v| v["previousDigestS3Object"] = Value::from(newest), Some(&signing));
     for i in [4, 5] {
-        let hash = fixture::uncompressed_sha256(&f.digest(i - 1).path).unwrap();
+        let hash = chain::uncompressed_sha256(&f.digest(i - 1).path).unwrap();
         let signature = f.chain.signatures[&f.digest(i - 1).key].clone();
         f.rewrite_digest(
             i,
@@ -810,7 +815,7 @@ fn a_ring_of_digests_breaks_the_chain_and_each_member_names_the_others() {
         assert_eq!(digest_json(&j, &f.digest(i).key)["status"], "link_cycle", "digest {i}");
     }
     let detail = digest_json(&j, &f.digest(4).key)["detail"].as_str().unwrap().to_string();
-    assert!(detail.contains(layout::file_name(&f.digest(3).key)) && detail.contains(layout::file_name(&f.digest(5).key)), "{detail}");
+    assert!(detail.contains(file_name(&f.digest(3).key)) && detail.contains(file_name(&f.digest(5).key)), "{detail}");
     for i in [0, 1, 2] {
         assert_eq!(digest_json(&j, &f.digest(i).key)["status"], "valid", "digest {i} is off the ring");
     }

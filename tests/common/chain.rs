@@ -1,19 +1,16 @@
-//! Test support, not part of the API: builds a realistic signed CloudTrail digest chain
-//! on disk (digests and log files in the real S3 layout, gzip, SHA256withRSA
-//! signatures, `KEYS.json` and `SIGS.json`), for this module's tests and for
-//! trailsight's end-to-end tests in `tests/` (`validate-logs`, `detect --verify`).
+//! A realistic signed CloudTrail digest chain on disk (digests and log files in the real
+//! S3 layout, gzip, SHA256withRSA signatures, `KEYS.json` and `SIGS.json`), for the
+//! integrity scenarios and the end-to-end tests of `validate-logs` and `detect --verify`.
 //!
-//! Why a hidden public module rather than `#[cfg(test)]`: tests in `tests/` link the
-//! library built without `cfg(test)`, and a cargo feature for it would have to be
-//! remembered on every `cargo test`. The module holds no key material (the test keys are
-//! read at run time from `tests/fixtures/integrity/`), and the linker drops it from the
-//! binary, which never calls it.
+//! Test support only: it lives in `tests/` so the shipped library carries none of it. It
+//! holds no key material (the test keys are read at run time from
+//! `tests/fixtures/integrity/`).
 //!
 //! The signing side is written from the AWS description, independently of the
 //! validating side, so a test compares two readings of the spec rather than one
 //! reading with itself.
 
-use super::ValidateOptions;
+use trailsight::integrity::ValidateOptions;
 use base64::Engine;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use flate2::write::GzEncoder;
@@ -34,7 +31,7 @@ pub const WRONG_FINGERPRINT: &str = "920fb899b98890777c8483a11c4e6e27";
 
 /// Where the test keys live: `tests/fixtures/integrity/` of the crate.
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/integrity")
+    super::fixtures().join("integrity")
 }
 
 /// A test RSA key pair: PKCS#8 DER private key (what ring signs with) and PKCS#1 DER
@@ -400,9 +397,14 @@ fn time_text(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// Hex SHA-256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(digest(&SHA256, bytes))
+}
+
 /// Hex SHA-256 of a gzip file's uncompressed bytes.
 pub fn uncompressed_sha256(path: &Path) -> io::Result<String> {
-    Ok(hex::encode(digest(&SHA256, &read_gz(path)?)))
+    Ok(sha256_hex(&read_gz(path)?))
 }
 
 /// Reads and gunzips a file.

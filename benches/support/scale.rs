@@ -1,25 +1,28 @@
-//! The scale benchmark: trailsight against plain decompression and DuckDB, side by side.
+//! The scale benchmark's runner: trailsight against plain decompression and DuckDB,
+//! side by side.
 //!
-//! For each size it simulates a history in the S3 layout, then runs three child
-//! processes over the same files and measures each one's wall time and peak resident
-//! memory (from `wait4`'s resource usage, so each number is that process alone):
+//! For each size it simulates a history in the S3 layout, then runs child processes over
+//! the same files and measures each one's wall time and peak resident memory
+//! (`measure`):
 //!
 //! - **zcat**: `gzip -dc` over all the files in one stream, what "just decompressing
 //!   them" costs a user at the shell;
-//! - **gunzip**: `trailsight bench gunzip`, every file decompressed in parallel with the
-//!   same decoder `detect` uses, bytes counted and thrown away: the floor any reader of
-//!   these files pays on this machine;
+//! - **gunzip**: this benchmark's own executable with `--gunzip`, every file
+//!   decompressed in parallel with the decoder `detect` uses (flate2's multi-member gzip
+//!   reader, zlib-rs), bytes counted and thrown away: the floor any reader of these
+//!   files pays on this machine;
 //! - **duckdb**: DuckDB's `read_json` over the same files, building the per-minute
 //!   per-API counts (what a user would do instead), through its Python package, which
 //!   the benchmark installs with pip when it is missing, and skips with a message when
 //!   it cannot;
-//! - **trailsight**: `trailsight detect`, the whole job: ingest, baselines, models and
-//!   Insight records.
+//! - **trailsight**: the built `trailsight detect`, the whole job: ingest, baselines,
+//!   models and Insight records.
 
-use crate::simulate::{simulate, AnomalyMix, SimConfig, SimError};
+use crate::measure::{measure, MeasureError, Measured};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use trailsight::ingest::InputFile;
+use trailsight::simulate::{simulate, AnomalyMix, SimConfig, SimError};
 
 /// Records per unit of simulator scale over 14 days, 2 accounts and 2 regions.
 const RECORDS_PER_SCALE_14D: f64 = 1.24e6;
@@ -32,20 +35,14 @@ pub struct ScaleConfig {
     pub days: u32,
     pub seed: u64,
     pub work_dir: PathBuf,
-    /// The trailsight binary to run (normally the running one).
+    /// The trailsight binary to run.
     pub binary: PathBuf,
+    /// This benchmark's executable, run with `--gunzip DIR` for the decoder floor.
+    pub gunzip: PathBuf,
     /// Python interpreter for DuckDB, or `None` to skip it.
     pub python: Option<PathBuf>,
     /// Keep the simulated histories (they are large).
     pub keep: bool,
-}
-
-/// One child process measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Measured {
-    pub seconds: f64,
-    /// Peak resident set, bytes.
-    pub peak_bytes: u64,
 }
 
 /// The measurements of one size.
@@ -70,20 +67,8 @@ impl ScaleRun {
 pub enum ScaleError {
     #[error(transparent)]
     Simulate(#[from] SimError),
-    #[error("cannot run {what}: {source}")]
-    Spawn {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{what} failed ({status}): {stderr}")]
-    Failed { what: String, status: String, stderr: String },
-    #[error("cannot prepare {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Measure(#[from] MeasureError),
 }
 
 /// The simulator scale that gives about `records` records.
@@ -112,7 +97,7 @@ pub fn run_scale(cfg: &ScaleConfig, mut on_run: impl FnMut(&ScaleRun)) -> Result
             "zcat",
             Command::new("sh").args(["-c", "find \"$1\" -name '*.gz' -print0 | xargs -0 cat | gzip -dc > /dev/null", "zcat"]).arg(&dir),
         )?;
-        let gunzip = measure("gunzip", Command::new(&cfg.binary).args(["bench", "gunzip"]).arg(&dir))?;
+        let gunzip = measure("gunzip", Command::new(&cfg.gunzip).arg("--gunzip").arg(&dir))?;
         let duckdb = match &cfg.python {
             Some(python) => {
                 let out = cfg.work_dir.join("duckdb-counts.parquet");
@@ -198,103 +183,34 @@ pub fn find_duckdb_python() -> Result<PathBuf, String> {
     }
 }
 
+/// How many gzip files a history has and their size on disk.
 fn gz_files(dir: &Path) -> (usize, u64) {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
+    trailsight::ingest::walk_files(dir)
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "gz"))
-        .fold((0, 0), |(n, b), e| (n + 1, b + e.metadata().map_or(0, |m| m.len())))
-}
-
-/// Runs a child to completion, timing it and reading its peak memory.
-fn measure(what: &str, cmd: &mut Command) -> Result<Measured, ScaleError> {
-    let started = Instant::now();
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| ScaleError::Spawn { what: what.to_string(), source })?;
-    let (status, peak_bytes, stderr) = wait_with_peak(child).map_err(|source| ScaleError::Spawn { what: what.to_string(), source })?;
-    let seconds = started.elapsed().as_secs_f64();
-    if !status.success() {
-        let stderr = String::from_utf8_lossy(&stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
-        return Err(ScaleError::Failed {
-            what: what.to_string(),
-            status: status.to_string(),
-            stderr: tail.into_iter().rev().collect::<Vec<_>>().join(" | "),
-        });
-    }
-    Ok(Measured { seconds, peak_bytes })
-}
-
-/// Waits for the child and returns its exit status, peak resident set and standard
-/// error. The stderr pipe is drained on a thread so a chatty child never blocks.
-#[cfg(unix)]
-fn wait_with_peak(mut child: std::process::Child) -> std::io::Result<(std::process::ExitStatus, u64, Vec<u8>)> {
-    use std::io::Read;
-    use std::os::unix::process::ExitStatusExt;
-    let mut pipe = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(p) = pipe.as_mut() {
-            let _ = p.read_to_end(&mut buf);
-        }
-        buf
-    });
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: an all-zero rusage is a valid value of the plain C struct, and wait4 only
-    // writes into the two pointers we pass, which live for the whole call.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = loop {
-        // SAFETY: see above; pid is our own un-reaped child.
-        let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if rc == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
-        }
-        break rc;
-    };
-    if rc == -1 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let stderr = reader.join().unwrap_or_default();
-    // ru_maxrss is in kilobytes on Linux.
-    let peak = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
-    Ok((std::process::ExitStatus::from_raw(status), peak, stderr))
-}
-
-#[cfg(not(unix))]
-fn wait_with_peak(child: std::process::Child) -> std::io::Result<(std::process::ExitStatus, u64, Vec<u8>)> {
-    let out = child.wait_with_output()?;
-    Ok((out.status, 0, out.stderr))
+        .filter(|path| path.extension().is_some_and(|x| x == "gz"))
+        .fold((0, 0), |(n, b), path| (n + 1, b + std::fs::metadata(&path).map_or(0, |m| m.len())))
 }
 
 /// Decompresses every file under `paths` in parallel and returns (files, bytes out).
 pub fn gunzip_all(paths: &[PathBuf]) -> (usize, u64) {
     use rayon::prelude::*;
-    let discovery = crate::ingest::discover(paths);
-    let bytes = discovery.files.par_iter().map(crate::ingest::decompressed_len).sum();
+    let discovery = trailsight::ingest::discover(paths);
+    let bytes = discovery.files.par_iter().map(decompressed_len).sum();
     (discovery.files.len(), bytes)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scale_follows_records_and_days() {
-        assert!((scale_for(1_240_000, 14) - 1.0).abs() < 1e-9);
-        assert!((scale_for(1_240_000, 28) - 0.5).abs() < 1e-9);
+/// Bytes of one gzip file after decompression, every member, as `detect` reads it (the
+/// simulated histories are all gzip); 0 when it cannot be read, and a broken stream
+/// counts what was inflated before the break.
+fn decompressed_len(file: &InputFile) -> u64 {
+    use std::io::Read;
+    let InputFile::Path(path) = file else { return 0 };
+    let Ok(stored) = std::fs::File::open(path) else { return 0 };
+    let mut text = flate2::read::MultiGzDecoder::new(stored);
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut total = 0;
+    while let Ok(n @ 1..) = text.read(&mut chunk) {
+        total += n as u64;
     }
-
-    #[cfg(unix)]
-    #[test]
-    fn measures_a_child_and_its_memory() {
-        let m = measure("sh", Command::new("sh").args(["-c", "head -c 50000000 /dev/zero | tail -c 1 >/dev/null"])).unwrap();
-        assert!(m.seconds > 0.0);
-        assert!(m.peak_bytes > 0);
-        let e = measure("false", &mut Command::new("false")).unwrap_err();
-        assert!(matches!(e, ScaleError::Failed { .. }), "{e}");
-    }
+    total
 }
