@@ -245,6 +245,11 @@ fn read_all(files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync
     agg
 }
 
+/// `1 file`, `2 files`.
+fn plural(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// The identities of the files about to be read (see [`ingest::source_id`]).
 fn source_ids(files: &[InputFile]) -> BTreeSet<String> {
     files
@@ -288,16 +293,16 @@ fn wait_for_turn((done, cv): &(Mutex<usize>, Condvar), i: usize, window: usize) 
 fn nothing_read(summary: RunSummary) -> Result<RunSummary, EngineError> {
     let why = if summary.files_found == 0 && summary.unreadable_paths.is_empty() {
         if summary.ignored > 0 {
-            format!("no CloudTrail files found ({} file(s) without a CloudTrail file name were ignored)", summary.ignored)
+            format!("no CloudTrail files found ({} without a CloudTrail file name ignored)", plural(summary.ignored as u64, "file"))
         } else {
             "no CloudTrail files found".to_string()
         }
     } else if summary.stats.records == 0 {
-        format!("no readable CloudTrail records in {} file(s)", summary.files_found)
+        format!("no readable CloudTrail records in {}", plural(summary.files_found as u64, "file"))
     } else if summary.stats.management == 0 && summary.stats.out_of_range > 0 {
-        format!("{} record(s) read but none in range", summary.stats.records + summary.stats.out_of_range)
+        format!("{} read but none in range", plural(summary.stats.records + summary.stats.out_of_range, "record"))
     } else {
-        format!("{} record(s) read but none is a management event", summary.stats.records)
+        format!("{} read but none is a management event", plural(summary.stats.records, "record"))
     };
     Err(EngineError::NothingRead { why, summary: Box::new(summary) })
 }
