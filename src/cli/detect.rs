@@ -19,11 +19,16 @@ use trailsight::time::{parse_cli_time, Minute};
 /// standard error. Exit status: 0 on success, also when bad files were skipped; 1 when
 /// nothing could be read (or, with --strict, when anything was skipped); 2 on bad usage.
 #[derive(Debug, Args)]
-#[command(after_help = EXAMPLES)]
+#[command(after_help = EXAMPLES, args_override_self = true)]
 pub struct DetectArgs {
     /// Files or folders of CloudTrail logs; - reads standard input.
-    #[arg(required = true, value_name = "PATH")]
-    paths: Vec<PathBuf>,
+    #[arg(required_unless_present = "config", value_name = "PATH")]
+    pub(super) paths: Vec<PathBuf>,
+    /// Read detect's options from a TOML file: keys are the long flags (`warmup-days =
+    /// 7`, `strict = true`) and `paths = [...]`. Flags typed on the command line override
+    /// the file, and typed paths replace its paths; an unknown key is an error.
+    #[arg(long, value_name = "FILE.toml")]
+    pub(super) config: Option<PathBuf>,
     /// Body format of the output.
     #[arg(long, value_enum, default_value_t = OutputFormat::Ndjson)]
     format: OutputFormat,
@@ -89,7 +94,8 @@ const EXAMPLES: &str = "Examples:
   trailsight detect data/sample/AWSLogs
   trailsight detect s3-export/ --format records --out insights.json
   trailsight detect logs/ --out insights/      # AWS CloudTrail-Insight S3 layout
-  zcat file.json.gz | trailsight detect - --warmup-days 0";
+  zcat file.json.gz | trailsight detect - --warmup-days 0
+  trailsight detect --config /etc/trailsight/nightly.toml";
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum OutputFormat {
@@ -124,6 +130,11 @@ impl DetectArgs {
 }
 
 pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
+    if args.paths.is_empty() {
+        let file = args.config.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+        eprintln!("trailsight: error: no input: give PATH... or `paths = [...]` in {file}");
+        return Ok(ExitCode::from(2));
+    }
     let params = match args.params() {
         Ok(p) => p,
         Err(e) => {

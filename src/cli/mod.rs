@@ -1,5 +1,6 @@
 //! Command-line surface (SPEC §5). Subcommands are verbs; doc comments are the help.
 
+mod config;
 mod detect;
 mod simulate;
 mod summary;
@@ -33,7 +34,13 @@ enum Command {
 pub const EXIT_FAILURE: u8 = 1;
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match with_config(Cli::parse()) {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("trailsight: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Detect(args) => detect::run(args),
@@ -73,4 +80,23 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
                 matches!(ee, trailsight::engine::EngineError::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
             })
     })
+}
+
+/// With `detect --config FILE`, the command line again with the file's flags placed
+/// before the typed ones (which override them) and its paths where none were typed.
+fn with_config(cli: Cli) -> Result<Cli, config::ConfigError> {
+    let Command::Detect(args) = &cli.command else {
+        return Ok(cli);
+    };
+    let Some(path) = &args.config else {
+        return Ok(cli);
+    };
+    let file = config::read(path)?;
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let at = argv.iter().position(|a| a == "detect").map_or(argv.len(), |i| i + 1);
+    argv.splice(at..at, file.flags);
+    if args.paths.is_empty() {
+        argv.extend(file.paths);
+    }
+    Ok(Cli::parse_from(argv))
 }
