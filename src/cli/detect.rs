@@ -131,8 +131,8 @@ impl DetectArgs {
 
 pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
     if args.paths.is_empty() {
-        let file = args.config.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
-        eprintln!("trailsight: error: no input: give PATH... or `paths = [...]` in {file}");
+        let hint = args.config.as_deref().map(|p| format!(" or `paths = [...]` in {}", p.display())).unwrap_or_default();
+        eprintln!("trailsight: error: no input: give PATH... (a folder, a file or -){hint}");
         return Ok(ExitCode::from(2));
     }
     let params = match args.params() {
