@@ -218,9 +218,10 @@ fn read_all(files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync
             let (next, merged) = (&next, &merged);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= files.len() || !wait_for_turn(merged, i, window) {
+                if i >= files.len() {
                     return;
                 }
+                wait_for_turn(merged, i, window);
                 // A closed receiver only happens if the merger panicked; nothing to do.
                 if tx.send((i, ingest::read_file_with(&files[i], limits))).is_err() {
                     return;
@@ -245,8 +246,8 @@ fn read_all(files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync
     agg
 }
 
-/// `1 file`, `2 files`.
-fn plural(n: u64, noun: &str) -> String {
+/// `1 file`, `2 files`: counts in the summary and in errors.
+pub fn plural(n: u64, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
@@ -276,18 +277,10 @@ fn refuse_counts_of_inputs(batch: &mut FileBatch, inputs: &BTreeSet<String>) {
     batch.report.problems.push(FileProblem::CountsOfInput { overlap });
 }
 
-/// Blocks until file `i` is within `window` files of the merge; false if the merge is
-/// gone.
-fn wait_for_turn((done, cv): &(Mutex<usize>, Condvar), i: usize, window: usize) -> bool {
-    let mut merged = done.lock().unwrap_or_else(|e| e.into_inner());
-    while i >= *merged + window {
-        let (guard, timeout) = cv
-            .wait_timeout(merged, std::time::Duration::from_millis(200))
-            .unwrap_or_else(|e| e.into_inner());
-        merged = guard;
-        let _ = timeout;
-    }
-    true
+/// Blocks until file `i` is within `window` files of the merge.
+fn wait_for_turn((done, cv): &(Mutex<usize>, Condvar), i: usize, window: usize) {
+    let merged = done.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = cv.wait_while(merged, |merged| i >= *merged + window).unwrap_or_else(|e| e.into_inner());
 }
 
 fn nothing_read(summary: RunSummary) -> Result<RunSummary, EngineError> {

@@ -1,7 +1,7 @@
 //! The human summary printed on standard error after `detect`.
 
 use trailsight::aggregate::InsightType;
-use trailsight::engine::RunSummary;
+use trailsight::engine::{plural, RunSummary};
 use trailsight::time::format_minute;
 
 pub fn print(run: &RunSummary) {
@@ -19,11 +19,6 @@ pub fn print_reasons(run: &RunSummary) {
     for line in out {
         eprintln!("{line}");
     }
-}
-
-/// `n thing` or `n things`.
-fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn lines(run: &RunSummary) -> Vec<String> {
@@ -64,7 +59,7 @@ fn lines(run: &RunSummary) -> Vec<String> {
             format_minute(e.start),
             note.series,
             e.minutes(),
-            count(e.observed.round() as u64, "call", "calls"),
+            plural(e.observed.round() as u64, "call"),
             e.expected,
             e.score,
             e.detector.as_str()
@@ -80,7 +75,7 @@ fn warming_up_lines(run: &RunSummary) -> Vec<String> {
     }
     let mut out = vec![format!(
         "  still warming up (too little of their own history to judge; see --warmup-days): {}",
-        count(run.warming_up.len() as u64, "scope", "scopes")
+        plural(run.warming_up.len() as u64, "scope")
     )];
     for (account, region, from) in &run.warming_up {
         out.push(format!("    {account} {region}: judged from {}", format_minute(*from)));
@@ -93,14 +88,14 @@ fn input_lines(run: &RunSummary) -> Vec<String> {
     let s = &run.stats;
     let mut out = vec![format!(
         "trailsight: read {}: {}, {} dropped",
-        count(run.reports.len() as u64, "file", "files"),
-        count(s.records, "record", "records"),
-        count(s.duplicates, "duplicate", "duplicates")
+        plural(run.reports.len() as u64, "file"),
+        plural(s.records, "record"),
+        plural(s.duplicates, "duplicate")
     )];
     if s.out_of_range > 0 {
         out.push(format!(
             "  {} skipped: eventTime out of range (the data spans {})",
-            count(s.out_of_range, "record", "records"),
+            plural(s.out_of_range, "record"),
             run.range.map_or_else(|| "no days".to_string(), |r| r.to_string())
         ));
     }
@@ -121,7 +116,7 @@ fn input_lines(run: &RunSummary) -> Vec<String> {
         out.push(format!("  not event logs, skipped: {}", kinds.join(", ")));
     }
     if run.ignored > 0 {
-        out.push(format!("  ignored {} without a CloudTrail file name (.json.gz, .json, .jsonl, .ndjson, .gz, .parquet)", count(run.ignored as u64, "file", "files")));
+        out.push(format!("  ignored {} without a CloudTrail file name (.json.gz, .json, .jsonl, .ndjson, .gz, .parquet)", plural(run.ignored as u64, "file")));
         for path in &run.ignored_examples {
             out.push(format!("    {}", path.display()));
         }
