@@ -14,17 +14,7 @@ fn chain(dir: &std::path::Path) -> BuiltChain {
 }
 
 fn validate(c: &BuiltChain, extra: &[&str]) -> std::process::Output {
-    Command::cargo_bin("trailsight")
-        .unwrap()
-        .arg("validate-logs")
-        .arg(&c.root)
-        .arg("--public-keys")
-        .arg(&c.keys_json)
-        .arg("--signatures")
-        .arg(&c.signatures_json)
-        .args(extra)
-        .output()
-        .unwrap()
+    c.validate(extra)
 }
 
 /// Rewrites a gzip log file with one byte of its JSON changed.

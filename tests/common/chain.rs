@@ -159,6 +159,20 @@ pub struct BuiltChain {
 }
 
 impl BuiltChain {
+    /// Runs `trailsight validate-logs` on the chain with its keys and signatures.
+    pub fn validate(&self, extra: &[&str]) -> std::process::Output {
+        super::trailsight()
+            .arg("validate-logs")
+            .arg(&self.root)
+            .arg("--public-keys")
+            .arg(&self.keys_json)
+            .arg("--signatures")
+            .arg(&self.signatures_json)
+            .args(extra)
+            .output()
+            .expect("the trailsight binary runs")
+    }
+
     /// Options that validate this chain with its keys and signatures files.
     pub fn options(&self) -> ValidateOptions {
         ValidateOptions {
