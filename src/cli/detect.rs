@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use trailsight::detect::DetectParams;
 use trailsight::engine::{self, EngineError, Outputs};
-use trailsight::sink::{self, Format, LayoutCommit, S3LayoutSink, Sink, Staged};
+use trailsight::sink::{self, Deliveries, FileKind, SinkOptions, SinkSpec, Staged};
 use trailsight::time::{parse_cli_time, Minute};
 
 /// Find unusual API call and error rates in CloudTrail logs.
@@ -38,6 +38,22 @@ pub struct DetectArgs {
     /// replaces the files the last run wrote there (listed in .trailsight-out.json).
     #[arg(long, value_name = "FILE|DIR")]
     out: Option<PathBuf>,
+    /// Send the Insight records here; repeat for several. ndjson[:PATH],
+    /// records[:PATH], s3-layout:DIR, eventbridge:PATH (EventBridge events), ocsf:PATH
+    /// (OCSF 1.1 Detection Findings), hec:PATH or hec+https://HOST:PORT/services/collector/event
+    /// (Splunk HEC; the token from TRAILSIGHT_HEC_TOKEN). Files appear, and events are
+    /// posted, only when the run succeeds. Without --sink and --out: ndjson to standard output.
+    #[arg(long = "sink", value_name = "SPEC")]
+    sinks: Vec<SinkSpec>,
+    /// Splunk HEC `sourcetype` of the hec sinks' events.
+    #[arg(long, value_name = "NAME", default_value = "aws:cloudtrail")]
+    hec_sourcetype: String,
+    /// Splunk HEC `index` of the hec sinks' events (the token's default index if not given).
+    #[arg(long, value_name = "NAME")]
+    hec_index: Option<String>,
+    /// Splunk HEC `host` of the hec sinks' events.
+    #[arg(long, value_name = "NAME", default_value = "trailsight")]
+    hec_host: String,
     /// Sensitivity: windows are anomalous below a tail probability of 1e-7 x this.
     /// Higher finds weaker anomalies and raises more false insights.
     #[arg(long, default_value_t = 1.0)]
@@ -94,6 +110,8 @@ const EXAMPLES: &str = "Examples:
   trailsight detect data/sample/AWSLogs
   trailsight detect s3-export/ --format records --out insights.json
   trailsight detect logs/ --out insights/      # AWS CloudTrail-Insight S3 layout
+  trailsight detect logs/ --sink ocsf:findings.jsonl --sink s3-layout:insights/
+  TRAILSIGHT_HEC_TOKEN=... trailsight detect logs/ --sink hec+https://splunk:8088/services/collector/event
   zcat file.json.gz | trailsight detect - --warmup-days 0
   trailsight detect --config /etc/trailsight/nightly.toml";
 
@@ -121,12 +139,44 @@ impl DetectArgs {
         Ok(p.check()?)
     }
 
-    fn format(&self) -> Format {
-        match self.format {
-            OutputFormat::Records => Format::Records,
-            OutputFormat::Ndjson => Format::Ndjson,
+    /// Every destination: --out (with --format) first, then each --sink; ndjson to
+    /// standard output when neither is given.
+    fn sink_specs(&self) -> Vec<SinkSpec> {
+        let kind = match self.format {
+            OutputFormat::Records => FileKind::Records,
+            OutputFormat::Ndjson => FileKind::Ndjson,
+        };
+        let out = match self.out.as_deref() {
+            Some(dir) if is_out_dir(dir) => Some(SinkSpec::S3Layout(dir.to_path_buf())),
+            Some(file) => Some(SinkSpec::File { kind, path: Some(file.to_path_buf()) }),
+            None if self.sinks.is_empty() => Some(SinkSpec::File { kind, path: None }),
+            None => None,
+        };
+        out.into_iter().chain(self.sinks.iter().cloned()).collect()
+    }
+
+    fn sink_options(&self) -> SinkOptions {
+        let hec = sink::hec::HecFields {
+            host: self.hec_host.clone(),
+            source: "trailsight".to_string(),
+            sourcetype: self.hec_sourcetype.clone(),
+            index: self.hec_index.clone(),
+        };
+        SinkOptions { hec, hec_token: std::env::var("TRAILSIGHT_HEC_TOKEN").ok(), ..SinkOptions::default() }
+    }
+}
+
+/// Why two destinations cannot both be written: the same file, or standard output twice.
+fn clashing_sinks(specs: &[SinkSpec]) -> Option<String> {
+    for (i, a) in specs.iter().enumerate() {
+        for b in &specs[i + 1..] {
+            let same_file = a.local_output().is_some() && a.local_output() == b.local_output();
+            if same_file || (a.is_stdout() && b.is_stdout()) {
+                return Some(format!("--sink {a} and {b} write the same place"));
+            }
         }
     }
+    None
 }
 
 pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
@@ -142,6 +192,10 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if let Some(why) = clashing_sinks(&args.sink_specs()) {
+        eprintln!("trailsight: error: {why}");
+        return Ok(ExitCode::from(2));
+    }
     let own_outputs = OwnOutputs::of(&args);
     let (outputs, commits) = open_outputs(&args)?;
     let refused = match verify(&args) {
@@ -165,13 +219,13 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
     progress.finish();
     match outcome {
         Ok(run) => {
-            let refused_records = commits.commit()?;
+            let undelivered = commits.commit()?;
             if !args.quiet {
                 summary::print(&run);
             }
             let failed = (args.strict && (run.files_with_issues().next().is_some() || !run.unreadable_paths.is_empty()))
                 || (!refused.is_empty() && !args.allow_unverified)
-                || refused_records > 0;
+                || undelivered > 0;
             Ok(ExitCode::from(if failed { super::EXIT_FAILURE } else { 0 }))
         }
         Err(EngineError::NothingRead { why, summary: run }) => {
@@ -195,50 +249,46 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
 /// (SPEC §4: a failed run leaves earlier output untouched). Dropped uncommitted, every
 /// staged file is removed.
 struct Commits {
-    insights: InsightsCommit,
+    insights: Deliveries,
     explanations: Option<Staged>,
     counts: Option<Staged>,
 }
 
-enum InsightsCommit {
-    Stdout,
-    File(Staged),
-    Dir(LayoutCommit),
-}
-
 impl Commits {
-    /// Renames every output into place; returns how many Insight records the S3 layout
-    /// refused (reported here: they make the exit status 1).
+    /// Renames every output into place and delivers to every sink; returns how many
+    /// Insight records the S3 layout refused plus how many sinks failed (each reported
+    /// here: they make the exit status 1).
     fn commit(self) -> anyhow::Result<usize> {
         for staged in [self.counts, self.explanations].into_iter().flatten() {
             let target = staged.target().display().to_string();
             staged.commit().with_context(|| format!("cannot write {target}"))?;
         }
-        match self.insights {
-            InsightsCommit::Stdout => Ok(0),
-            InsightsCommit::File(staged) => {
-                let target = staged.target().display().to_string();
-                staged.commit().with_context(|| format!("cannot write {target}"))?;
-                Ok(0)
-            }
-            InsightsCommit::Dir(layout) => {
-                let done = layout.commit().context("cannot write the --out folder")?;
-                report_refused(&done.refused);
-                Ok(done.refused.len())
+        let mut undelivered = 0;
+        for (name, result) in self.insights.commit() {
+            match result {
+                Ok(done) => {
+                    report_refused(&name, &done.refused);
+                    undelivered += done.refused.len();
+                }
+                Err(e) => {
+                    eprintln!("trailsight: error: --sink {name}: {e}");
+                    undelivered += 1;
+                }
             }
         }
+        Ok(undelivered)
     }
 }
 
 /// One line per account, region and reason: a forged value repeats in every record.
-fn report_refused(refused: &[sink::Refused]) {
+fn report_refused(sink: &str, refused: &[sink::Refused]) {
     let mut groups: std::collections::BTreeMap<(&str, &str, &str), usize> = std::collections::BTreeMap::new();
     for r in refused {
         *groups.entry((r.account.as_str(), r.region.as_str(), r.reason)).or_default() += 1;
     }
     for ((account, region, reason), n) in groups {
         // Debug quoting: the values are input, and may hold control characters.
-        eprintln!("trailsight: error: --out: {n} Insight record(s) for account {account:?}, region {region:?} not written: {reason}");
+        eprintln!("trailsight: error: {sink}: {n} Insight record(s) for account {account:?}, region {region:?} not written: {reason}");
     }
 }
 
@@ -248,7 +298,7 @@ fn is_out_dir(out: &Path) -> bool {
 }
 
 fn open_outputs(args: &DetectArgs) -> anyhow::Result<(Outputs<'static>, Commits)> {
-    let (insights, insights_commit) = open_sink(args.format(), args.out.as_deref())?;
+    let (insights, insights_commit) = open_sinks(&args.sink_specs(), &args.sink_options())?;
     let (explanations, explanations_commit) = match args.explain.as_deref() {
         None => (None, None),
         Some(p) if p.as_os_str() == "-" => (Some(Box::new(std::io::stderr()) as Box<dyn Write>), None),
@@ -272,18 +322,10 @@ fn open_staged(path: &Path) -> anyhow::Result<(Staged, sink::StagedWriter)> {
     sink::stage(path).with_context(|| format!("cannot create {}", path.display()))
 }
 
-fn open_sink(format: Format, out: Option<&Path>) -> anyhow::Result<(Box<dyn Sink>, InsightsCommit)> {
-    let Some(out) = out else {
-        let stdout = sink::to_writer(format, std::io::BufWriter::new(std::io::stdout().lock()));
-        return Ok((stdout, InsightsCommit::Stdout));
-    };
-    if is_out_dir(out) {
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        let (layout, commit) = S3LayoutSink::open(out).with_context(|| format!("cannot write into {}", out.display()))?;
-        return Ok((Box::new(layout), InsightsCommit::Dir(commit)));
-    }
-    let (file, staged) = sink::to_file(format, out).with_context(|| format!("cannot create {}", out.display()))?;
-    Ok((file, InsightsCommit::File(staged)))
+/// Opens every destination now, so a bad one fails before any input is read.
+fn open_sinks(specs: &[SinkSpec], options: &SinkOptions) -> anyhow::Result<(Box<dyn sink::Sink>, Deliveries)> {
+    let named = specs.iter().map(|spec| spec.open(options).with_context(|| format!("--sink {spec}"))).collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(sink::fan_out(named))
 }
 
 /// The output files of this run that exist already. None is read as input: a counts
@@ -299,7 +341,8 @@ impl OwnOutputs {
         let out = args.out.as_deref().map(|o| if is_out_dir(o) { (o.join(sink::MANIFEST), "--out") } else { (o.to_path_buf(), "--out") });
         let explain = args.explain.as_deref().filter(|p| p.as_os_str() != "-").map(|p| (p.to_path_buf(), "--explain"));
         let counts = args.write_counts.as_deref().map(|p| (p.to_path_buf(), "--write-counts"));
-        let files = [counts, explain, out].into_iter().flatten().filter_map(|(p, flag)| Some((p.canonicalize().ok()?, flag))).collect();
+        let sinks = args.sinks.iter().filter_map(|s| Some((s.local_output()?, "--sink")));
+        let files = [counts, explain, out].into_iter().flatten().chain(sinks).filter_map(|(p, flag)| Some((p.canonicalize().ok()?, flag))).collect();
         Self { files }
     }
 

@@ -6,16 +6,29 @@
 //! - [`S3LayoutSink`]: gzip delivery files in the AWS `CloudTrail-Insight` S3 layout.
 //! - [`CollectSink`]: records kept in memory, for in-process callers.
 //!
+//! `--sink SPEC` destinations ([`SinkSpec`], [`Destination`]) are handed the run's final
+//! records once, through [`fan_out`]: the files above, EventBridge events ([`eventbridge`]),
+//! OCSF Detection Findings ([`ocsf`]) and Splunk HEC events ([`hec`]), in files or posted.
+//!
 //! Every file written here is atomic ([`atomic`]): staged under a temporary name and
 //! renamed into place only when the caller commits it after a successful run, so a
 //! failed or killed run leaves earlier output untouched. What a re-run into an
 //! `--out DIR` folder replaces is decided in one place, [`LayoutCommit`].
 
 pub mod atomic;
+mod destination;
+pub mod eventbridge;
+mod file;
+pub mod hec;
+pub mod ocsf;
 mod outdir;
 mod s3;
+mod spec;
 
 pub use atomic::{stage, AtomicFile, Staged, StagedWriter};
+pub use destination::{fan_out, Delivered, Deliveries, DeliveryError, Destination, Named};
+pub use file::{Encoding, FileDestination, LayoutDestination};
+pub use spec::{FileKind, SinkOptions, SinkSpec, SpecError};
 pub use outdir::{Committed, LayoutCommit, MANIFEST};
 pub use s3::{is_account_id, is_layout_path, is_region_name, relative_path, Refused, S3LayoutSink};
 

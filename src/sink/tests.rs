@@ -172,3 +172,87 @@ fn layout_paths_are_recognised_only_in_their_exact_shape() {
         assert!(!is_layout_path(bad), "{bad}");
     }
 }
+
+/// A Start record with attributions, for the golden encodings.
+fn attributed() -> InsightRecord {
+    use crate::insight::{Attribution, ValueAverage};
+    let mut r = record("2026-01-12T20:56:00Z", "Start");
+    let va = |value: &str, average: f64| ValueAverage { value: value.into(), average: Average(average) };
+    r.insight_details.insight_context.attributions = vec![
+        Attribution { attribute: "userIdentityArn", insight: vec![va("arn:aws:iam::111122223333:user/mallory", 8.0), va("arn:aws:iam::111122223333:role/ci", 2.0)], baseline: vec![va("arn:aws:iam::111122223333:role/ci", 0.5)] },
+        Attribution { attribute: "userAgent", insight: vec![va("aws-cli/2.15.0", 10.0)], baseline: vec![] },
+        Attribution { attribute: "errorCode", insight: vec![va("null", 10.0)], baseline: vec![va("null", 0.5)] },
+    ];
+    r
+}
+
+#[test]
+fn golden_eventbridge_event() {
+    insta::assert_snapshot!(String::from_utf8(eventbridge::event(&attributed()).unwrap()).unwrap());
+}
+
+#[test]
+fn golden_ocsf_finding() {
+    insta::assert_snapshot!(String::from_utf8(ocsf::finding(&attributed()).unwrap()).unwrap());
+}
+
+#[test]
+fn golden_hec_event() {
+    let fields = hec::HecFields { index: Some("security".into()), ..hec::HecFields::default() };
+    insta::assert_snapshot!(String::from_utf8(hec::event(&attributed(), &fields).unwrap()).unwrap());
+}
+
+#[test]
+fn ocsf_severity_follows_how_far_above_the_baseline() {
+    let severity = |baseline: f64, observed: f64| {
+        let mut r = record("2026-01-12T20:56:00Z", "Start");
+        r.insight_details.insight_context.statistics.baseline = Average(baseline);
+        r.insight_details.insight_context.statistics.insight = Average(observed);
+        let f: serde_json::Value = serde_json::from_slice(&ocsf::finding(&r).unwrap()).unwrap();
+        f["severity_id"].as_u64().unwrap()
+    };
+    assert_eq!([severity(0.0, 1.0), severity(1.0, 10.0), severity(1.0, 9.0), severity(1.0, 3.0), severity(1.0, 2.0)], [4, 4, 3, 3, 2]);
+}
+
+#[test]
+fn the_end_finding_closes_the_start_finding_over_the_whole_anomaly() {
+    let mut end = record("2026-01-12T21:26:00Z", "End");
+    end.insight_details.insight_context.statistics.insight_duration = 30;
+    let f: serde_json::Value = serde_json::from_slice(&ocsf::finding(&end).unwrap()).unwrap();
+    assert_eq!((f["activity_name"].as_str(), f["status"].as_str()), (Some("Close"), Some("Resolved")));
+    let start_ms = crate::time::parse_event_minute("2026-01-12T20:56:00Z").unwrap() * 60_000;
+    assert_eq!(f["finding_info"]["first_seen_time"].as_i64(), Some(start_ms));
+    assert_eq!(f["finding_info"]["last_seen_time"].as_i64(), Some(start_ms + 30 * 60_000));
+}
+
+#[test]
+fn fan_out_hands_every_destination_the_whole_list_once_and_commits_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs: Vec<SinkSpec> = ["ndjson:a.jsonl", "eventbridge:b.jsonl"].iter().map(|s| s.parse().unwrap()).collect();
+    let named = specs.iter().map(|s| match s {
+        SinkSpec::File { kind, path } => SinkSpec::File { kind: *kind, path: path.as_ref().map(|p| dir.path().join(p)) },
+        other => other.clone(),
+    });
+    let named: Vec<Named> = named.map(|s| s.open(&SinkOptions::default()).unwrap()).collect();
+    let (mut sink, deliveries) = fan_out(named);
+    sink.write(&record("2026-01-12T20:56:00Z", "Start")).unwrap();
+    sink.write(&record("2026-01-12T21:01:00Z", "End")).unwrap();
+    sink.finish().unwrap();
+    assert!(!dir.path().join("a.jsonl").exists(), "nothing visible before the commit");
+    let results = deliveries.commit();
+    let names: Vec<&str> = results.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names[0].starts_with("ndjson:") && names[1].starts_with("eventbridge:"), "{names:?}");
+    assert!(results.iter().all(|(_, r)| r.as_ref().is_ok_and(|d| d.records == 2)));
+    assert_eq!(std::fs::read_to_string(dir.path().join("b.jsonl")).unwrap().lines().count(), 2);
+}
+
+#[test]
+fn an_unfinished_fan_out_delivers_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec: SinkSpec = format!("ndjson:{}", dir.path().join("a.jsonl").display()).parse().unwrap();
+    let (mut sink, deliveries) = fan_out(vec![spec.open(&SinkOptions::default()).unwrap()]);
+    sink.write(&record("2026-01-12T20:56:00Z", "Start")).unwrap();
+    drop(sink);
+    assert!(deliveries.commit().iter().all(|(_, r)| r.is_err()));
+    assert!(!dir.path().join("a.jsonl").exists());
+}
