@@ -102,6 +102,9 @@ pub struct Inputs<'a> {
     /// integrity validation; `detect` never reads its own output files).
     pub admit: &'a dyn Fn(&InputFile) -> bool,
     pub limits: ReadLimits,
+    /// What was found in `s3://` inputs (listed by the caller, see [`crate::source`]),
+    /// read after the local files.
+    pub remote: &'a Discovery,
 }
 
 /// Runs detection over `paths`, writing results to `outputs`. `on_file` is called once
@@ -113,7 +116,7 @@ pub fn run(
     on_files_found: &dyn Fn(usize),
     on_file: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, EngineError> {
-    let inputs = Inputs { paths, admit: &|_| true, limits: ReadLimits::default() };
+    let inputs = Inputs { paths, admit: &|_| true, limits: ReadLimits::default(), remote: &Discovery::default() };
     run_admitting(&inputs, params, outputs, on_files_found, on_file)
 }
 
@@ -127,6 +130,7 @@ pub fn run_admitting(
 ) -> Result<RunSummary, EngineError> {
     let params = &params.check()?;
     let mut discovery = ingest::discover(inputs.paths);
+    discovery.extend(inputs.remote);
     discovery.files.retain(|f| (inputs.admit)(f));
     tracing::info!(files = discovery.files.len(), unreadable = discovery.unreadable.len(), "input discovered");
     on_files_found(discovery.files.len());
@@ -257,6 +261,7 @@ fn source_ids(files: &[InputFile]) -> BTreeSet<String> {
         .iter()
         .filter_map(|f| match f {
             InputFile::Path(p) => std::fs::metadata(p).ok().map(|m| ingest::source_id(p, m.len())),
+            InputFile::S3(object) => Some(ingest::source_id(std::path::Path::new(&object.key), object.size)),
             InputFile::Stdin => None,
         })
         .collect()

@@ -20,6 +20,7 @@ pub mod integrity;
 pub mod intern;
 pub mod simulate;
 pub mod sink;
+pub mod source;
 pub mod time;
 
 #[cfg(test)]

@@ -45,6 +45,9 @@ pub struct DetectArgs {
     /// posted, only when the run succeeds. Without --sink and --out: ndjson to standard output.
     #[arg(long = "sink", value_name = "SPEC")]
     sinks: Vec<SinkSpec>,
+    /// The S3-compatible endpoint for s3:// inputs (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
     /// Splunk HEC `sourcetype` of the hec sinks' events.
     #[arg(long, value_name = "NAME", default_value = "aws:cloudtrail")]
     hec_sourcetype: String,
@@ -162,7 +165,8 @@ impl DetectArgs {
             sourcetype: self.hec_sourcetype.clone(),
             index: self.hec_index.clone(),
         };
-        SinkOptions { hec, hec_token: std::env::var("TRAILSIGHT_HEC_TOKEN").ok(), ..SinkOptions::default() }
+        let s3 = trailsight::source::S3Settings { endpoint: self.endpoint_url.clone() };
+        SinkOptions { hec, hec_token: std::env::var("TRAILSIGHT_HEC_TOKEN").ok(), s3, ..SinkOptions::default() }
     }
 }
 
@@ -198,6 +202,10 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
     }
     let own_outputs = OwnOutputs::of(&args);
     let (outputs, commits) = open_outputs(&args)?;
+    let (local_paths, remote) = match s3_inputs(&args, &params) {
+        Ok(found) => found,
+        Err(code) => return Ok(code),
+    };
     let refused = match verify(&args) {
         Ok(r) => r,
         Err(code) => return Ok(code),
@@ -208,12 +216,14 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
             && match f {
                 trailsight::ingest::InputFile::Path(p) => args.allow_unverified || !refused.contains_key(p),
                 trailsight::ingest::InputFile::Stdin => args.allow_unverified || !args.verify,
+                trailsight::ingest::InputFile::S3(_) => !args.verify,
             }
     };
     let inputs = engine::Inputs {
-        paths: &args.paths,
+        paths: &local_paths,
         admit: &admit,
         limits: trailsight::ingest::ReadLimits { max_file_bytes: args.max_file_bytes },
+        remote: &remote,
     };
     let outcome = engine::run_admitting(&inputs, &params, outputs, &|n| progress.start(n), &|| progress.tick());
     progress.finish();
@@ -241,6 +251,35 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             Err(e)
+        }
+    }
+}
+
+/// The local paths of `args`, and what its `s3://` inputs hold (listed now, only the
+/// date folders the time range needs). `Err` is the exit code when S3 cannot be read.
+fn s3_inputs(args: &DetectArgs, params: &DetectParams) -> Result<(Vec<PathBuf>, trailsight::ingest::Discovery), ExitCode> {
+    use trailsight::source;
+    let (urls, local): (Vec<PathBuf>, Vec<PathBuf>) = args.paths.iter().cloned().partition(|p| source::is_s3_url(p.as_os_str()));
+    if urls.is_empty() {
+        return Ok((local, trailsight::ingest::Discovery::default()));
+    }
+    if args.verify {
+        eprintln!("trailsight: error: --verify reads local files only; validate s3:// inputs with validate-logs");
+        return Err(ExitCode::from(2));
+    }
+    let settings = source::S3Settings { endpoint: args.endpoint_url.clone() };
+    let days = params.baseline.history_days.max(params.warmup_days);
+    let window = source::day_window(params.since, params.until, days);
+    let found = source::S3Source::new(settings).and_then(|s3| source::discover(&s3, &urls, &window));
+    match found {
+        Ok(found) => Ok((local, found)),
+        Err(e @ source::S3Error::BadUrl { .. }) => {
+            eprintln!("trailsight: error: {e}");
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!("trailsight: error: {e}");
+            Err(ExitCode::from(super::EXIT_FAILURE))
         }
     }
 }

@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 pub enum InputFile {
     Path(PathBuf),
     Stdin,
+    /// An object of an `s3://` input (see [`crate::source::s3`]); its identity is its
+    /// bucket, key and ETag.
+    S3(crate::source::S3Object),
 }
 
 impl InputFile {
@@ -23,6 +26,7 @@ impl InputFile {
         match self {
             InputFile::Path(p) => p.display().to_string(),
             InputFile::Stdin => "<stdin>".to_string(),
+            InputFile::S3(object) => object.url(),
         }
     }
 }
@@ -76,6 +80,18 @@ pub struct Discovery {
 pub const IGNORED_EXAMPLES: usize = 5;
 
 impl Discovery {
+    /// Adds what another discovery found (the `s3://` inputs), after this one's files.
+    pub fn extend(&mut self, other: &Discovery) {
+        self.files.extend(other.files.iter().cloned());
+        for (kind, n) in &other.non_event {
+            *self.non_event.entry(*kind).or_default() += n;
+        }
+        let room = IGNORED_EXAMPLES.saturating_sub(self.ignored_examples.len());
+        self.ignored_examples.extend(other.ignored_examples.iter().take(room).cloned());
+        self.ignored += other.ignored;
+        self.unreadable.extend(other.unreadable.iter().cloned());
+    }
+
     fn ignore(&mut self, path: &Path) {
         self.ignored += 1;
         if self.ignored_examples.len() < IGNORED_EXAMPLES {
@@ -140,7 +156,8 @@ pub fn non_event_kind(path: &Path) -> Option<NonEventKind> {
         .find_map(NonEventKind::of_component)
 }
 
-fn is_cloudtrail_name(path: &Path) -> bool {
+/// True for the names read inside folders (module doc).
+pub fn is_cloudtrail_name(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let name = name.to_ascii_lowercase();
     [".json.gz", ".json", ".jsonl", ".ndjson", ".gz", ".jsonl.gz", ".ndjson.gz", ".parquet"]

@@ -18,7 +18,7 @@ mod read_only;
 mod record;
 mod report;
 
-pub use discover::{discover, walk_files, Discovery, InputFile, NonEventKind, IGNORED_EXAMPLES};
+pub use discover::{discover, is_cloudtrail_name, non_event_kind, walk_files, Discovery, InputFile, NonEventKind, IGNORED_EXAMPLES};
 pub use read_only::{infer_read_only, infer_read_only_api};
 pub use record::{is_account_id, is_region, Category, Event, Feeds, NULL_VALUE};
 pub use report::{FileProblem, FileReport, RecordSkip};
@@ -105,6 +105,7 @@ fn open(file: &InputFile) -> io::Result<(Box<dyn Read>, Option<u64>)> {
             let size = f.metadata().ok().map(|m| m.len());
             Ok((Box::new(f), size))
         }
+        InputFile::S3(object) => Ok((object.open(), Some(object.size))),
     }
 }
 
@@ -112,6 +113,7 @@ fn path_of(file: &InputFile) -> Option<&Path> {
     match file {
         InputFile::Path(p) => Some(p),
         InputFile::Stdin => None,
+        InputFile::S3(object) => Some(Path::new(&object.key)),
     }
 }
 

@@ -16,12 +16,14 @@
 //! `--out DIR` folder replaces is decided in one place, [`LayoutCommit`].
 
 pub mod atomic;
+mod bucket;
 mod destination;
 pub mod eventbridge;
 mod file;
 pub mod hec;
 pub mod ocsf;
 mod outdir;
+pub mod putevents;
 mod s3;
 mod spec;
 

@@ -32,9 +32,57 @@ use std::sync::{Arc, Mutex};
 /// Buffers records per (account, region, day) and stages the files on finish.
 pub struct S3LayoutSink {
     root: PathBuf,
-    groups: BTreeMap<(String, String, String), Vec<(String, Vec<u8>)>>,
-    refused: Vec<Refused>,
+    groups: Groups,
     staging: Arc<Mutex<Staging>>,
+}
+
+/// (account, region, day) of a delivery file.
+type FileKey = (String, String, String);
+/// (eventTime, JSON) of each record of a delivery file.
+type FileRecords = Vec<(String, Vec<u8>)>;
+
+/// Records grouped per delivery file.
+#[derive(Default)]
+pub(super) struct Groups {
+    files: BTreeMap<FileKey, FileRecords>,
+    pub(super) refused: Vec<Refused>,
+}
+
+/// One delivery file of the layout: its path under the root, and its gzip bytes.
+pub(super) struct LayoutFile {
+    pub(super) relative: String,
+    pub(super) gzip: Vec<u8>,
+}
+
+impl Groups {
+    /// Files `record` under its delivery file, or refuses it (module doc).
+    pub(super) fn add(&mut self, record: &InsightRecord) -> io::Result<()> {
+        let (account, region, time) = (&record.recipient_account_id, &record.aws_region, &record.event_time);
+        if let Some(reason) = refusal(account, region, time) {
+            let refused = Refused { account: account.clone(), region: region.clone(), event_time: time.clone(), reason };
+            self.refused.push(refused);
+            return Ok(());
+        }
+        let day = time.get(..10).unwrap_or("").to_string();
+        let key = (account.clone(), region.clone(), day);
+        self.files.entry(key).or_default().push((time.clone(), to_json(record)?));
+        Ok(())
+    }
+
+    /// The delivery files, in path order.
+    pub(super) fn render(&self) -> io::Result<Vec<LayoutFile>> {
+        self.files.iter().map(|((account, region, _), records)| render_file(account, region, records)).collect()
+    }
+}
+
+fn render_file(account: &str, region: &str, records: &[(String, Vec<u8>)]) -> io::Result<LayoutFile> {
+    let latest = records.iter().map(|(t, _)| t.as_str()).max().unwrap_or("");
+    let body = body_of(records);
+    // Checked per record on add; a group only holds records that passed.
+    let relative = relative_path(account, region, latest, &body).map_err(io::Error::other)?;
+    let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&body)?;
+    Ok(LayoutFile { relative, gzip: gz.finish()? })
 }
 
 /// An Insight record the layout cannot place: a value that is not a safe path part.
@@ -62,25 +110,18 @@ impl S3LayoutSink {
     /// what it wrote once the run has succeeded.
     pub fn open(root: &Path) -> io::Result<(Self, LayoutCommit)> {
         let (commit, staging) = LayoutCommit::new(root)?;
-        let sink = Self { root: root.to_path_buf(), groups: BTreeMap::new(), refused: Vec::new(), staging };
+        let sink = Self { root: root.to_path_buf(), groups: Groups::default(), staging };
         Ok((sink, commit))
     }
 
-    fn stage_group(&self, account: &str, region: &str, records: &[(String, Vec<u8>)]) -> io::Result<StagedLayoutFile> {
-        let latest = records.iter().map(|(t, _)| t.as_str()).max().unwrap_or("");
-        let body = body_of(records);
-        // Checked per record on write; a group only holds records that passed.
-        let relative = relative_path(account, region, latest, &body).map_err(io::Error::other)?;
-        let path = self.root.join(&relative);
+    fn stage_file(&self, layout: LayoutFile) -> io::Result<StagedLayoutFile> {
+        let path = self.root.join(&layout.relative);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(&body)?;
-        let bytes = gz.finish()?;
         let mut file = AtomicFile::create(&path)?;
-        file.write_all(&bytes)?;
-        Ok(StagedLayoutFile { relative, sha256: sha256_hex(&bytes), file })
+        file.write_all(&layout.gzip)?;
+        Ok(StagedLayoutFile { relative: layout.relative, sha256: sha256_hex(&layout.gzip), file })
     }
 }
 
@@ -189,24 +230,12 @@ fn suffix(body: &[u8]) -> String {
 
 impl Sink for S3LayoutSink {
     fn write(&mut self, record: &InsightRecord) -> io::Result<()> {
-        let (account, region, time) = (&record.recipient_account_id, &record.aws_region, &record.event_time);
-        if let Some(reason) = refusal(account, region, time) {
-            let refused = Refused { account: account.clone(), region: region.clone(), event_time: time.clone(), reason };
-            self.refused.push(refused);
-            return Ok(());
-        }
-        let day = time.get(..10).unwrap_or("").to_string();
-        let key = (account.clone(), region.clone(), day);
-        self.groups.entry(key).or_default().push((time.clone(), to_json(record)?));
-        Ok(())
+        self.groups.add(record)
     }
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {
-        let mut staged = Vec::with_capacity(self.groups.len());
-        for ((account, region, _), records) in &self.groups {
-            staged.push(self.stage_group(account, region, records)?);
-        }
-        let refused = std::mem::take(&mut self.refused);
+        let staged = self.groups.render()?.into_iter().map(|f| self.stage_file(f)).collect::<io::Result<Vec<_>>>()?;
+        let refused = std::mem::take(&mut self.groups.refused);
         let mut staging = self.staging.lock().map_err(|_| io::Error::other("the output handle panicked"))?;
         staging.files = staged;
         staging.refused = refused;

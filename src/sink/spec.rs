@@ -9,6 +9,8 @@
 //! | `ocsf:PATH` | one OCSF 1.1 Detection Finding per line |
 //! | `hec:PATH` | one Splunk HEC event per line |
 //! | `hec+https://HOST:PORT/services/collector/event` | posted to a Splunk HEC (`hec+http://` too) |
+//! | `s3://BUCKET/PREFIX` | the CloudTrail-Insight layout put into a bucket |
+//! | `eventbridge://BUS` | put on an EventBridge bus (name or ARN) with PutEvents |
 //!
 //! A path is taken as written: nothing the input contains chooses where a file goes.
 
@@ -29,6 +31,10 @@ pub enum SinkSpec {
     S3Layout(PathBuf),
     /// A Splunk HEC URL (`http` or `https`, the `hec+` removed).
     Hec(String),
+    /// The CloudTrail-Insight layout in a bucket.
+    S3(crate::source::S3Url),
+    /// An EventBridge bus, by name or ARN.
+    EventBus(String),
 }
 
 /// The body of a [`SinkSpec::File`].
@@ -65,12 +71,20 @@ pub enum SpecError {
     Unknown(String),
     #[error("sink {0:?} needs a path: {0}:PATH")]
     NeedsPath(&'static str),
+    #[error("sink {url:?} is not s3://BUCKET[/PREFIX]")]
+    BadS3 { url: String },
 }
 
 impl FromStr for SinkSpec {
     type Err = SpecError;
 
     fn from_str(s: &str) -> Result<Self, SpecError> {
+        if let Some(bus) = s.strip_prefix("eventbridge://") {
+            return Ok(Self::EventBus(bus.to_string()));
+        }
+        if s.starts_with("s3://") {
+            return crate::source::S3Url::parse(s).map(Self::S3).map_err(|_| SpecError::BadS3 { url: s.to_string() });
+        }
         if let Some(url) = s.strip_prefix("hec+") {
             if url.starts_with("http://") || url.starts_with("https://") {
                 return Ok(Self::Hec(url.to_string()));
@@ -105,6 +119,8 @@ impl fmt::Display for SinkSpec {
             Self::File { kind, path: Some(p) } => write!(f, "{}:{}", kind.name(), p.display()),
             Self::S3Layout(dir) => write!(f, "s3-layout:{}", dir.display()),
             Self::Hec(url) => write!(f, "hec+{url}"),
+            Self::S3(url) => write!(f, "{url}"),
+            Self::EventBus(bus) => write!(f, "eventbridge://{bus}"),
         }
     }
 }
@@ -115,7 +131,10 @@ pub struct SinkOptions {
     pub hec: HecFields,
     /// The HEC token (`TRAILSIGHT_HEC_TOKEN`); needed only by a HEC URL.
     pub hec_token: Option<String>,
-    pub hec_posting: Posting,
+    /// Batching and retries of the HEC and PutEvents sinks.
+    pub posting: Posting,
+    /// How `s3://` sinks reach S3.
+    pub s3: crate::source::S3Settings,
 }
 
 impl SinkSpec {
@@ -141,8 +160,13 @@ impl SinkSpec {
             Self::S3Layout(dir) => Box::new(LayoutDestination::open(dir)?),
             Self::Hec(url) => {
                 let token = options.hec_token.as_deref().unwrap_or("");
-                Box::new(HecCollector::new(url, token, options.hec.clone(), options.hec_posting)?)
+                Box::new(HecCollector::new(url, token, options.hec.clone(), options.posting)?)
             }
+            Self::S3(url) => {
+                let source = crate::source::S3Source::new(options.s3.clone()).map_err(io::Error::other)?;
+                Box::new(super::bucket::BucketDestination::new(url.clone(), source.bucket(&url.bucket).map_err(io::Error::other)?))
+            }
+            Self::EventBus(bus) => Box::new(open_bus(bus, options)?),
         };
         Ok(Named { name: self.to_string(), destination })
     }
@@ -153,7 +177,7 @@ impl SinkSpec {
         match self {
             Self::File { path, .. } => path.clone(),
             Self::S3Layout(dir) => Some(dir.join(super::MANIFEST)),
-            Self::Hec(_) => None,
+            Self::Hec(_) | Self::S3(_) | Self::EventBus(_) => None,
         }
     }
 
@@ -169,6 +193,17 @@ impl SinkSpec {
             _ => None,
         }
     }
+}
+
+/// PutEvents to `bus` in the region of the AWS configuration, at
+/// `AWS_ENDPOINT_URL_EVENTBRIDGE`, else `AWS_ENDPOINT_URL`, else AWS's endpoint.
+fn open_bus(bus: &str, options: &SinkOptions) -> io::Result<super::putevents::PutEvents> {
+    let source = crate::source::S3Source::new(crate::source::S3Settings::default()).map_err(io::Error::other)?;
+    let region = source.region().unwrap_or_else(|| "us-east-1".to_string());
+    let endpoint = ["AWS_ENDPOINT_URL_EVENTBRIDGE", "AWS_ENDPOINT_URL"].iter().find_map(|k| std::env::var(k).ok().filter(|e| !e.is_empty()));
+    let endpoint = endpoint.unwrap_or_else(|| format!("https://events.{region}.amazonaws.com"));
+    let (credentials, runtime) = source.credentials(&region).map_err(io::Error::other)?;
+    super::putevents::PutEvents::new(bus, &endpoint, &region, credentials, runtime, options.posting)
 }
 
 #[cfg(test)]
@@ -193,6 +228,8 @@ mod tests {
             ("hec+https://splunk:8088/services/collector/event", SinkSpec::Hec("https://splunk:8088/services/collector/event".into())),
             ("hec+http://127.0.0.1:9/x", SinkSpec::Hec("http://127.0.0.1:9/x".into())),
             ("ndjson:C:/x:y", file(FileKind::Ndjson, Some("C:/x:y"))),
+            ("eventbridge://default", SinkSpec::EventBus("default".into())),
+            ("s3://siem-bucket/insights", SinkSpec::S3(crate::source::S3Url { bucket: "siem-bucket".into(), prefix: "insights".into() })),
         ];
         for (text, want) in cases {
             let got: SinkSpec = text.parse().unwrap();
@@ -210,5 +247,6 @@ mod tests {
         assert!(matches!("splunk:x".parse::<SinkSpec>(), Err(SpecError::Unknown(_))));
         assert!(matches!("hec+ftp://x".parse::<SinkSpec>(), Err(SpecError::Unknown(_))));
         assert!(matches!("out.json".parse::<SinkSpec>(), Err(SpecError::Unknown(_))));
+        assert!(matches!("s3://".parse::<SinkSpec>(), Err(SpecError::BadS3 { .. })));
     }
 }

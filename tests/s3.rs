@@ -1,0 +1,246 @@
+//! `detect s3://...` against moto's S3 server (PyPI `moto[server]`, installed by .ci/run
+//! into ~/.cache/trailsight/venv), started by each test on a free port of 127.0.0.1. The
+//! objects are put with plain HTTP requests; trailsight reads them through the real S3
+//! protocol (signed ListObjectsV2 and ranged GETs).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use trailsight::ingest::{read_file, FileProblem, InputFile};
+use trailsight::source::{self, S3Settings, S3Source, S3Url};
+
+/// moto answers anonymous requests with 403 and routes by the credential scope; it
+/// does not check signatures, so the test's own requests carry this header unsigned.
+const AUTH: &str = "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
+const BUCKET: &str = "trailsight-test";
+
+/// A moto server, stopped when dropped.
+struct Moto {
+    child: Child,
+    port: u16,
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    if let Some(python) = std::env::var_os("TRAILSIGHT_TEST_PYTHON") {
+        return PathBuf::from(python).with_file_name(name);
+    }
+    let home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
+    let bin = home.join(".cache/trailsight/venv/bin").join(name);
+    assert!(
+        bin.exists(),
+        "{} is missing: run .ci/run once, or `~/.cache/trailsight/venv/bin/pip install 'moto[server]'`",
+        bin.display()
+    );
+    bin
+}
+
+impl Moto {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not listen on port {port} within 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(moto.request("PUT", &format!("/{BUCKET}"), &[], b""), 200, "bucket created");
+        moto
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// One HTTP/1.1 request; returns the status.
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n{AUTH}\r\n", self.port, body.len());
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    }
+
+    fn put(&self, key: &str, body: &[u8]) {
+        assert_eq!(self.request("PUT", &format!("/{BUCKET}/{key}"), &[], body), 200, "{key}");
+    }
+
+    /// Puts every file under `dir` at `prefix/<its path under dir>`.
+    fn put_tree(&self, dir: &Path, prefix: &str) -> usize {
+        let files: Vec<PathBuf> = walkdir::WalkDir::new(dir).into_iter().map(Result::unwrap).filter(|e| e.file_type().is_file()).map(|e| e.into_path()).collect();
+        for file in &files {
+            let relative = file.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            self.put(&format!("{prefix}/{relative}"), &std::fs::read(file).unwrap());
+        }
+        files.len()
+    }
+
+    /// trailsight with this server's endpoint and test credentials.
+    fn trailsight(&self) -> assert_cmd::Command {
+        let mut cmd = common::trailsight();
+        cmd.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env("AWS_ENDPOINT_URL", self.endpoint());
+        cmd
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/sample")
+}
+
+fn detect_local(args: &[&str]) -> Vec<u8> {
+    let out = common::trailsight().arg("detect").arg(sample()).arg("--quiet").args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// `(folders listed, objects found)` from detect's -v log line.
+fn listed(stderr: &str) -> (usize, usize) {
+    let line = stderr.lines().find(|l| l.contains("s3 input listed")).unwrap_or_else(|| panic!("no listing line: {stderr}"));
+    let field = |name: &str| -> usize {
+        let at = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
+        line[at..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap()
+    };
+    (field("folders"), field("objects"))
+}
+
+#[test]
+fn a_bucket_gives_the_same_insights_as_its_copy_on_disk() {
+    let moto = Moto::start();
+    moto.put_tree(&sample(), "exports/sample");
+    let out = moto.trailsight().args(["detect", &format!("s3://{BUCKET}/exports/sample/"), "--quiet"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let local = detect_local(&[]);
+    assert!(!local.is_empty());
+    assert_eq!(out.stdout, local, "byte-identical to reading data/sample");
+
+    // Mixed with a local path: local files first, then the objects.
+    let mixed = moto
+        .trailsight()
+        .arg("detect")
+        .arg(sample().join("AWSLogs"))
+        .arg(format!("s3://{BUCKET}/exports/sample/second-trail"))
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    let both = common::trailsight().arg("detect").arg(sample().join("AWSLogs")).arg(sample().join("second-trail")).arg("--quiet").output().unwrap();
+    assert_eq!(mixed.stdout, both.stdout);
+}
+
+#[test]
+fn a_time_range_lists_only_the_date_folders_it_needs() {
+    let moto = Moto::start();
+    moto.put_tree(&sample(), "t");
+    let run = |extra: &[&str]| {
+        let out = moto.trailsight().args(["-v", "detect", &format!("s3://{BUCKET}/t/"), "--quiet"]).args(extra).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (listed(&String::from_utf8_lossy(&out.stderr)), out.stdout)
+    };
+    let ((all_folders, all_objects), _) = run(&[]);
+    let range = ["--since", "2026-01-12", "--until", "2026-01-13", "--history-days", "2", "--warmup-days", "1"];
+    let ((folders, objects), _) = run(&range);
+    assert!(objects < all_objects && folders < all_folders, "pruned {folders} folders / {objects} objects of {all_folders} / {all_objects}");
+    assert!(objects > 0);
+}
+
+#[test]
+fn an_object_that_cannot_be_read_is_reported_and_the_others_are_kept() {
+    let moto = Moto::start();
+    let is_log = |p: &Path| p.components().any(|c| c.as_os_str() == "CloudTrail");
+    let walk = walkdir::WalkDir::new(sample()).into_iter().map(Result::unwrap);
+    let mut names: Vec<PathBuf> = walk.filter(|e| e.file_type().is_file() && is_log(e.path())).map(|e| e.into_path()).collect();
+    names.sort_by_key(|p| p.file_name().unwrap().to_os_string());
+    let key = |p: &Path| format!("logs/{}", p.file_name().unwrap().to_string_lossy());
+    for name in &names[..3] {
+        moto.put(&key(name), &std::fs::read(name).unwrap());
+    }
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    std::env::set_var("AWS_REGION", "us-east-1");
+    let s3 = S3Source::new(S3Settings { endpoint: Some(moto.endpoint()) }).unwrap();
+    let listing = s3.list(&S3Url::parse(&format!("s3://{BUCKET}/logs")).unwrap(), &source::DayWindow::default()).unwrap();
+    assert_eq!(listing.objects.len(), 3);
+    assert!(listing.objects.iter().all(|o| o.etag.is_some()), "every object has its ETag identity");
+
+    // Replaced after it was listed, and removed after it was listed.
+    moto.put(&key(&names[0]), b"{\"Records\":[]}");
+    assert_eq!(moto.request("DELETE", &format!("/{BUCKET}/{}", key(&names[1])), &[], b""), 204);
+    let batches: Vec<_> = listing.objects.iter().map(|o| read_file(&InputFile::S3(o.clone()))).collect();
+    let unreadable = |i: usize| batches[i].report.problems.iter().find_map(|p| match p {
+        FileProblem::Unreadable(why) => Some(why.clone()),
+        _ => None,
+    });
+    assert!(unreadable(0).is_some_and(|w| w.contains("changed")), "{:?}", batches[0].report);
+    assert!(unreadable(1).is_some_and(|w| w.contains("gone")), "{:?}", batches[1].report);
+    assert!(unreadable(2).is_none() && !batches[2].events.is_empty(), "{:?}", batches[2].report);
+    assert_eq!(batches[0].report.path, listing.objects[0].url());
+}
+
+#[test]
+fn unusable_s3_inputs_fail_clearly() {
+    let moto = Moto::start();
+    let bad = moto.trailsight().args(["detect", "s3://", "--quiet"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+    let missing = moto.trailsight().args(["detect", "s3://no-such-bucket/x/"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("s3://no-such-bucket/x"), "the folder is named: {stderr}");
+}
+
+#[test]
+fn validate_logs_reads_a_bucket_and_each_digest_signature_from_its_metadata() {
+    use common::chain::{build_chain, ChainSpec, TestKey};
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let chain = build_chain(&dir.path().join("bucket"), &ChainSpec { hours: 3, ..Default::default() }, &TestKey::signing().unwrap()).unwrap();
+    let put_chain = |signature_of: &dyn Fn(&str) -> Option<String>| {
+        for entry in walkdir::WalkDir::new(&chain.root).into_iter().map(Result::unwrap).filter(|e| e.file_type().is_file()) {
+            let key = entry.path().strip_prefix(&chain.root).unwrap().to_string_lossy().replace('\\', "/");
+            let signature = signature_of(&key);
+            let headers: Vec<(&str, &str)> = signature.as_deref().map(|s| ("x-amz-meta-signature", s)).into_iter().collect();
+            let status = moto.request("PUT", &format!("/{BUCKET}/{key}"), &headers, &std::fs::read(entry.path()).unwrap());
+            assert_eq!(status, 200, "{key}");
+        }
+    };
+    put_chain(&|key| chain.signatures.get(key).cloned());
+    let validate = || moto.trailsight().args(["validate-logs", &format!("s3://{BUCKET}/")]).arg("--public-keys").arg(&chain.keys_json).output().unwrap();
+    let out = validate();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("digest files valid") && !stdout.contains("INVALID"), "{stdout}");
+
+    // The second digest's metadata holds the first one's signature: caught.
+    let first = chain.digests[0].key.clone();
+    let second = chain.digests[1].key.clone();
+    put_chain(&|key| if key == second { chain.signatures.get(&first).cloned() } else { chain.signatures.get(key).cloned() });
+    let out = validate();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("INVALID"), "{stdout}");
+}
