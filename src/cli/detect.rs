@@ -21,7 +21,7 @@ use trailsight::time::{parse_cli_time, Minute};
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES, args_override_self = true)]
 pub struct DetectArgs {
-    /// Files or folders of CloudTrail logs; - reads standard input.
+    /// Files or folders of CloudTrail logs, or s3://BUCKET/PREFIX; - reads standard input.
     #[arg(required_unless_present = "config", value_name = "PATH")]
     pub(super) paths: Vec<PathBuf>,
     /// Read detect's options from a TOML file: keys are the long flags (`warmup-days =
@@ -41,11 +41,14 @@ pub struct DetectArgs {
     /// Send the Insight records here; repeat for several. ndjson[:PATH],
     /// records[:PATH], s3-layout:DIR, eventbridge:PATH (EventBridge events), ocsf:PATH
     /// (OCSF 1.1 Detection Findings), hec:PATH or hec+https://HOST:PORT/services/collector/event
-    /// (Splunk HEC; the token from TRAILSIGHT_HEC_TOKEN). Files appear, and events are
-    /// posted, only when the run succeeds. Without --sink and --out: ndjson to standard output.
+    /// (Splunk HEC; the token from TRAILSIGHT_HEC_TOKEN), s3://BUCKET/PREFIX (the
+    /// s3-layout files in a bucket), eventbridge://BUS (PutEvents). Files appear, and
+    /// events are sent, only when the run succeeds. Without --sink and --out: ndjson to
+    /// standard output.
     #[arg(long = "sink", value_name = "SPEC")]
     sinks: Vec<SinkSpec>,
-    /// The S3-compatible endpoint for s3:// inputs (default: AWS_ENDPOINT_URL, else AWS).
+    /// The S3-compatible endpoint for s3:// inputs and sinks (default: AWS_ENDPOINT_URL,
+    /// else AWS).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
     /// Splunk HEC `sourcetype` of the hec sinks' events.
@@ -114,6 +117,7 @@ const EXAMPLES: &str = "Examples:
   trailsight detect s3-export/ --format records --out insights.json
   trailsight detect logs/ --out insights/      # AWS CloudTrail-Insight S3 layout
   trailsight detect logs/ --sink ocsf:findings.jsonl --sink s3-layout:insights/
+  AWS_PROFILE=audit trailsight detect s3://trail-bucket/AWSLogs/ --since 2026-03-01
   TRAILSIGHT_HEC_TOKEN=... trailsight detect logs/ --sink hec+https://splunk:8088/services/collector/event
   zcat file.json.gz | trailsight detect - --warmup-days 0
   trailsight detect --config /etc/trailsight/nightly.toml";
