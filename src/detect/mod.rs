@@ -18,7 +18,7 @@ pub mod routine;
 pub mod timeline;
 mod window;
 
-pub use behaviour::{BehaviourParamError, BehaviourParams};
+pub use behaviour::{BehaviourParamError, BehaviourParams, FittedWeek, WeeklyModels};
 pub use drop::{DropParamError, DropParams};
 pub use episode::{Detector, Episode};
 pub use iam_burst::{IamBurstParamError, IamBurstParams};
@@ -172,6 +172,11 @@ impl DetectParams {
 /// then start. An episode is kept only where its own scope (account x region) is past
 /// its warm-up.
 pub fn detect(frames: &Frames, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
+    detect_with(frames, timelines, params, &mut WeeklyModels::default())
+}
+
+/// [`detect`], with the behaviour models kept from earlier runs (see [`WeeklyModels`]).
+pub fn detect_with(frames: &Frames, timelines: &Timelines, params: &DetectParams, models: &mut WeeklyModels) -> Vec<Episode> {
     if !timelines.has_judged_minutes() {
         return Vec::new();
     }
@@ -184,7 +189,7 @@ pub fn detect(frames: &Frames, timelines: &Timelines, params: &DetectParams) -> 
                 .flat_map_iter(|s| rate::detect_series(table, attributions, s, timelines.of_series(s), params))
                 .collect();
             found.extend(iam_burst::detect(frames, timelines, params));
-            found.extend(behaviour::detect(frames, timelines, params));
+            found.extend(behaviour::detect_with(frames, timelines, params, models));
             found
         }
         Model::Naive => series.into_par_iter().flat_map_iter(|s| naive::detect_series(table, s, timelines.of_series(s))).collect(),
