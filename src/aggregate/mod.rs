@@ -16,11 +16,13 @@
 pub mod behaviour;
 mod identity;
 pub mod range;
+mod retained;
 mod series;
 
 pub use behaviour::{WindowStats, WINDOW_MINUTES};
 pub use identity::principal_family;
 pub use range::DayRange;
+pub use retained::Retained;
 pub use series::{InsightType, SeriesKey};
 
 use crate::hash::{FastMap, FastSet};
@@ -132,7 +134,12 @@ pub struct Aggregates {
     /// Identities of the log files counted (directly, or through a counts table made
     /// from them): what a counts table written from this run was made from.
     pub sources: std::collections::BTreeSet<String>,
-    seen_ids: FastSet<u64>,
+    /// For a scope whose older days were let go (nightly state), the day its data began:
+    /// warm-up counts from there (see [`crate::detect::Timelines`]).
+    pub scope_began: FastMap<(Sym, Sym), Day>,
+    /// Deduplication keys seen, per day of eventTime (a key includes the minute, so a
+    /// duplicate always falls on the same day).
+    seen_ids: FastMap<Day, FastSet<u64>>,
     /// Principal family of each principal symbol seen so far (memoised).
     families: FastMap<Sym, Sym>,
     /// Counters per day of eventTime, so that out-of-range days can be removed exactly.
@@ -187,7 +194,7 @@ impl Aggregates {
         if let Some(key) = e.dedup_key {
             // The minute is part of the key: a true redelivery repeats the eventTime, and
             // a forged record reusing a real eventID at another time cannot hide it.
-            if !self.seen_ids.insert(crate::hash::stable_hash(&(key, e.minute))) {
+            if !self.seen_ids.entry(day).or_default().insert(crate::hash::stable_hash(&(key, e.minute))) {
                 tally.duplicates = 1;
                 self.days.entry(day).or_default().add(&tally);
                 return;
@@ -386,6 +393,7 @@ impl Aggregates {
             .map(|((a, f, w), stats)| ((s(a), s(f), w), stats.renumbered(&s, &ser)))
             .collect();
         self.scope_days = std::mem::take(&mut self.scope_days).into_iter().map(|(a, r, d)| (s(a), s(r), d)).collect();
+        self.scope_began = std::mem::take(&mut self.scope_began).into_iter().map(|((a, r), d)| ((s(a), s(r)), d)).collect();
         self.families = std::mem::take(&mut self.families)
             .into_iter()
             .filter(|(p, _)| used[*p as usize])
@@ -411,7 +419,7 @@ impl Aggregates {
         for (&(a, f, _), w) in &self.behaviour {
             [a, f].into_iter().chain(w.apis.iter().copied()).chain(w.agents.iter().copied()).chain(w.ips.iter().copied()).for_each(&mut mark);
         }
-        for &(a, r, _) in &self.scope_days {
+        for (a, r) in self.scope_days.iter().map(|&(a, r, _)| (a, r)).chain(self.scope_began.keys().copied()) {
             mark(a);
             mark(r);
         }
