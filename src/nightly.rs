@@ -139,6 +139,12 @@ pub fn run(
             to_read.push(file);
             continue;
         };
+        let dated = state::path_day(path);
+        if kept_from_day.zip(dated).is_some_and(|(kept, day)| day < kept - 1) {
+            // Before the kept history, and out of the manifest: not even examined.
+            note.too_old += 1;
+            continue;
+        }
         let Some(entry) = state::input_entry(path) else {
             to_read.push(file);
             continue;
@@ -150,10 +156,6 @@ pub fn run(
                 continue;
             }
             Some(_) => note.changed.push(path.display().to_string()),
-            None if kept_from_day.zip(state::path_day(path)).is_some_and(|(kept, day)| day < kept - 1) => {
-                note.too_old += 1;
-                continue;
-            }
             None => note.new_files += 1,
         }
         manifest.push(entry);
@@ -172,6 +174,7 @@ pub fn run(
     }
     summary.stats = agg.stats.clone();
     summary.range = agg.range;
+    tracing::info!(records = agg.stats.records, series = agg.series.len(), "input read");
 
     let settle = settle_minutes(params);
     let newest = agg.stats.last_minute.map(|m| m + 1 - night.delivery_lag);
@@ -206,6 +209,7 @@ pub fn run(
     }
 
     let frames = Frames::new(agg)?;
+    tracing::info!("frames built");
     let mut models = ModelState { meta: prev.clone().unwrap_or_else(|| empty_meta(settings.clone())), retained: Default::default() }.models();
     let episodes = detect::detect_with(&frames, &timelines, &judged, &mut models);
     models.forget_before(week_start(floor * MINUTES_PER_DAY));

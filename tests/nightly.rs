@@ -241,3 +241,79 @@ fn a_run_killed_at_any_point_then_run_again_writes_each_record_once() {
     assert_eq!(kills, markers.len(), "every run was killed before it ended");
     assert_eq!(String::from_utf8_lossy(&all), String::from_utf8_lossy(&h.batch));
 }
+
+/// A copy of a fixture state folder, to run on (a run takes the folder's lock and may
+/// replace its generation).
+fn copy_state(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(entry.path(), target).unwrap();
+    }
+}
+
+#[test]
+fn a_state_written_in_format_version_1_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    copy_state(&common::fixtures().join("state-v1"), &models);
+    let empty = dir.path().join("no-new-logs");
+    std::fs::create_dir(&empty).unwrap();
+    let out = common::trailsight().arg("detect").arg(&empty).arg("--models").arg(&models).arg("--warmup-days").arg("0").output().unwrap();
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{summary}");
+    assert!(summary.contains("state: 1 run before this one"), "{summary}");
+    assert!(summary.contains("152 series"), "the fixture's series are all there: {summary}");
+}
+
+#[test]
+fn a_state_of_another_version_or_damaged_is_refused_naming_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("no-new-logs");
+    std::fs::create_dir(&empty).unwrap();
+    let run = |models: &Path| {
+        let out = common::trailsight().arg("detect").arg(&empty).arg("--models").arg(models).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let old = dir.path().join("old");
+    copy_state(&common::fixtures().join("state-v1"), &old);
+    let json = old.join("state-000001/state.json");
+    let text = std::fs::read_to_string(&json).unwrap();
+    std::fs::write(&json, text.replacen("\"version\": 1", "\"version\": 7", 1).replacen("trailsight 0.1.0", "trailsight 9.0.0", 1)).unwrap();
+    let why = run(&old);
+    assert!(why.contains("format version 7 (by trailsight 9.0.0)") && why.contains("reads version 1"), "{why}");
+
+    let damaged = dir.path().join("damaged");
+    copy_state(&common::fixtures().join("state-v1"), &damaged);
+    let counts = damaged.join("state-000001/counts.parquet");
+    let mut bytes = std::fs::read(&counts).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&counts, bytes).unwrap();
+    let why = run(&damaged);
+    assert!(why.contains("counts.parquet") && why.contains("not what state.json recorded"), "{why}");
+
+    let pointer = dir.path().join("pointer");
+    copy_state(&common::fixtures().join("state-v1"), &pointer);
+    std::fs::write(pointer.join("CURRENT"), "../../etc\n").unwrap();
+    let why = run(&pointer);
+    assert!(why.contains("CURRENT") && why.contains("not a state-<N> folder"), "{why}");
+}
+
+#[test]
+fn a_second_run_on_the_same_models_folder_is_refused_while_the_first_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(models.join("lock")).unwrap();
+    std::fs::write(models.join("lock"), "4242").unwrap();
+    lock.try_lock().unwrap();
+    let out = common::trailsight().arg("detect").arg(common::fixtures().join("real-cloudtrail")).arg("--models").arg(&models).output().unwrap();
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{why}");
+    assert!(why.contains("pid 4242") && why.contains("only one run at a time"), "{why}");
+    drop(lock);
+    let out = common::trailsight().arg("detect").arg(common::fixtures().join("real-cloudtrail")).arg("--models").arg(&models).output().unwrap();
+    assert!(out.status.success(), "the lock is free once its holder is gone: {}", String::from_utf8_lossy(&out.stderr));
+}

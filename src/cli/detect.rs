@@ -203,6 +203,9 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(super::EXIT_FAILURE));
         }
     };
+    if state.is_some() {
+        tracing::info!("state loaded");
+    }
     let models_root = state_dir.as_ref().and_then(|d| d.root().canonicalize().ok());
     let progress = Progress::new(args.quiet);
     let admit = |f: &trailsight::ingest::InputFile| {
