@@ -317,3 +317,20 @@ fn a_second_run_on_the_same_models_folder_is_refused_while_the_first_holds_it() 
     let out = common::trailsight().arg("detect").arg(common::fixtures().join("real-cloudtrail")).arg("--models").arg(&models).output().unwrap();
     assert!(out.status.success(), "the lock is free once its holder is gone: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn the_cron_line_is_a_config_file_naming_the_models_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    let config = dir.path().join("nightly.toml");
+    let logs = common::fixtures().join("real-cloudtrail");
+    let toml = format!("paths = [{:?}]\nmodels = {:?}\nwarmup-days = 0\n", logs.display().to_string(), models.display().to_string());
+    std::fs::write(&config, toml).unwrap();
+    let first = common::trailsight().args(["detect", "-q", "--config"]).arg(&config).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(models.join("CURRENT").is_file(), "the state is written where the file says");
+    let second = common::trailsight().args(["detect", "--config"]).arg(&config).output().unwrap();
+    let summary = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success() && second.stdout.is_empty(), "{summary}");
+    assert!(summary.contains("files: 90 already read, 0 new"), "{summary}");
+}
