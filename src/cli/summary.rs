@@ -124,12 +124,22 @@ fn warming_up_lines(run: &RunSummary) -> Vec<String> {
 /// What was read and what was skipped, per file.
 fn input_lines(run: &RunSummary) -> Vec<String> {
     let s = &run.stats;
-    let mut out = vec![format!(
-        "trailsight: read {}: {}, {} dropped",
-        plural(run.reports.len() as u64, "file"),
-        plural(s.records, "record"),
-        plural(s.duplicates, "duplicate")
-    )];
+    let mut out = vec![match &run.night {
+        // The counters cover the kept history; this run's files are what it read.
+        Some(_) => format!(
+            "trailsight: read {}: {} ({} in the kept history), {} dropped",
+            plural(run.reports.len() as u64, "file"),
+            plural(run.reports.iter().map(|r| r.records as u64).sum(), "record"),
+            s.records,
+            plural(s.duplicates, "duplicate")
+        ),
+        None => format!(
+            "trailsight: read {}: {}, {} dropped",
+            plural(run.reports.len() as u64, "file"),
+            plural(s.records, "record"),
+            plural(s.duplicates, "duplicate")
+        ),
+    }];
     if s.out_of_range > 0 {
         out.push(format!(
             "  {} skipped: eventTime out of range (the data spans {})",
