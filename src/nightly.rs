@@ -91,11 +91,12 @@ pub struct NightSummary {
 }
 
 /// Minutes after an insight's start or end during which data not yet delivered could
-/// still move it: the longest rate window and the gap that joins windows, the IAM-burst
-/// window and one behaviour window.
+/// still move it: the longest rate window and the gap that joins windows, the longer of
+/// the IAM-burst and first-seen IAM windows, and one behaviour window.
 pub fn settle_minutes(params: &DetectParams) -> Minute {
     let reach = params.rate.windows.iter().copied().max().unwrap_or(1);
-    (reach + params.rate.max_gap + params.iam.window as usize) as Minute + crate::aggregate::WINDOW_MINUTES
+    let principal_window = params.iam.window.max(params.first_iam.window);
+    (reach + params.rate.max_gap) as Minute + principal_window + crate::aggregate::WINDOW_MINUTES
 }
 
 /// Runs detection (or training) with `state`, writing the records decided to `outputs`;
@@ -334,6 +335,7 @@ fn decide(ctx: &RenderContext, episodes: Vec<Episode>, prev: Option<&Meta>, mode
                     expected: 0.0,
                     window: START_WINDOW as usize,
                     trigger_end: o.start + START_WINDOW,
+                    reason: None,
                 }
             }
         };

@@ -228,6 +228,7 @@ fn episode(table: &CountsTable, attributions: &AttributionTable, timeline: &Time
         expected: rate * (end - start) as f64,
         window: WINDOW_MINUTES as usize,
         trigger_end: end,
+        reason: None,
     })
 }
 
