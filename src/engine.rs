@@ -106,6 +106,8 @@ pub struct Inputs<'a> {
     /// integrity validation; `detect` never reads its own output files).
     pub admit: &'a dyn Fn(&InputFile) -> bool,
     pub limits: ReadLimits,
+    /// Also make series of data events (`--event-categories management,data`).
+    pub data_events: bool,
 }
 
 /// Runs detection over `paths`, writing results to `outputs`. `on_file` is called once
@@ -117,7 +119,7 @@ pub fn run(
     on_files_found: &dyn Fn(usize),
     on_file: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, EngineError> {
-    let inputs = Inputs { paths, admit: &|_| true, limits: ReadLimits::default() };
+    let inputs = Inputs { paths, admit: &|_| true, limits: ReadLimits::default(), data_events: false };
     run_admitting(&inputs, params, outputs, on_files_found, on_file)
 }
 
@@ -135,7 +137,9 @@ pub fn run_admitting(
     tracing::info!(files = discovery.files.len(), unreadable = discovery.unreadable.len(), "input discovered");
     on_files_found(discovery.files.len());
     let mut summary = summary_of(&discovery);
-    let mut agg = read_all(Aggregates::new(), &discovery.files, &inputs.limits, on_file);
+    let mut start = Aggregates::new();
+    start.data_series = inputs.data_events;
+    let mut agg = read_all(start, &discovery.files, &inputs.limits, on_file);
     agg.settle();
     summary.reports = std::mem::take(&mut agg.reports);
     for kind in summary.reports.iter().filter_map(|r| r.non_event) {
@@ -193,6 +197,7 @@ pub(crate) fn write_counts(agg: &Aggregates, out: &mut dyn Write) -> polars::pre
             error: k.error.map(s),
             principal: s(k.principal),
             agent: s(k.agent),
+            category: series.source_category(),
             calls,
         }
     });

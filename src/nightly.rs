@@ -166,7 +166,8 @@ pub fn run(
     tracing::info!(read = discovery.files.len(), already = note.already_read, changed = note.changed.len(), "input discovered");
     on_files_found(discovery.files.len());
     let mut summary = engine::summary_of(&discovery);
-    let start = retained.map(Aggregates::from_retained).unwrap_or_default();
+    let mut start = retained.map(Aggregates::from_retained).unwrap_or_default();
+    start.data_series = inputs.data_events;
     let mut agg = engine::read_all(start, &discovery.files, &inputs.limits, on_file);
     agg.settle();
     summary.reports = std::mem::take(&mut agg.reports);

@@ -131,6 +131,8 @@ pub struct Aggregates {
     pub range: Option<DayRange>,
     /// Days on which each scope (account, region) had management events.
     pub scope_days: FastSet<(Sym, Sym, Day)>,
+    /// Also count data events into series of their own (`--event-categories data`).
+    pub data_series: bool,
     /// Identities of the log files counted (directly, or through a counts table made
     /// from them): what a counts table written from this run was made from.
     pub sources: std::collections::BTreeSet<String>,
@@ -201,6 +203,9 @@ impl Aggregates {
             }
         }
         note_category(&mut tally, e.category);
+        if e.category == Category::Data && self.data_series {
+            self.count_data(e);
+        }
         if e.is_management() {
             tally.management = calls;
             tally.read_only_inferred = u64::from(e.read_only_inferred) * calls;
@@ -235,6 +240,20 @@ impl Aggregates {
             self.iam_writes.entry((e.account, family)).or_default().push(write);
         }
         u64::from(e.calls)
+    }
+
+    /// Counts a data event into its call-rate series (read and write calls alike, as AWS
+    /// Insights on data events do) and, with an error code, its error series.
+    fn count_data(&mut self, e: &Event) {
+        self.scope_days.insert((e.account, e.region, e.minute.div_euclid(MINUTES_PER_DAY)));
+        if e.feeds != Some(Feeds::ErrorRate) {
+            let id = self.series_id(SeriesKey::call_rate(e));
+            self.add(id, e);
+        }
+        if let Some(code) = e.error.filter(|_| e.feeds != Some(Feeds::CallRate)) {
+            let id = self.series_id(SeriesKey::error_rate(e, code));
+            self.add(id, e);
+        }
     }
 
     /// Counts an event with an error code into its error series; true if it had one.

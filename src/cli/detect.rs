@@ -97,6 +97,11 @@ pub struct DetectArgs {
     /// night are counted once.
     #[arg(long, value_name = "DAYS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=trailsight::nightly::MAX_DEDUP_DAYS as u64))]
     dedup_days: u64,
+    /// Event categories that get series: management (always), and data for Insights on
+    /// data events (S3 object calls, Lambda Invoke, DynamoDB...: their call rate counts
+    /// read and write calls; their records say sourceEventCategory "Data").
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "management")]
+    event_categories: Vec<EventCategory>,
     /// Exit with status 1 when any file or record had to be skipped.
     #[arg(long)]
     strict: bool,
@@ -113,6 +118,12 @@ const EXAMPLES: &str = "Examples:
   trailsight detect --config /etc/trailsight/nightly.toml
   trailsight train AWSLogs/ --models models/          # learn, write nothing
   trailsight detect AWSLogs/ --models models/ --out insights/   # each night";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EventCategory {
+    Management,
+    Data,
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum OutputFormat {
@@ -171,6 +182,10 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
         eprintln!("trailsight: error: no input: give PATH... (a folder, a file or -){hint}");
         return Ok(ExitCode::from(2));
     }
+    if !args.event_categories.contains(&EventCategory::Management) {
+        eprintln!("trailsight: error: --event-categories must include management (data adds to it): management,data");
+        return Ok(ExitCode::from(2));
+    }
     let params = match args.params() {
         Ok(p) => p,
         Err(e) => {
@@ -220,6 +235,7 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
         paths: &args.paths,
         admit: &admit,
         limits: trailsight::ingest::ReadLimits { max_file_bytes: args.max_file_bytes },
+        data_events: args.event_categories.contains(&EventCategory::Data),
     };
     let outcome = match &state_dir {
         None => engine::run_admitting(&inputs, &params, outputs, &|n| progress.start(n), &|| progress.tick()).map(|run| (run, None)),

@@ -23,10 +23,12 @@ pub fn encode(r: &Retained) -> Vec<u8> {
     w.uint(r.series.len() as u64);
     for k in &r.series {
         w.syms(&[k.account, k.region, k.source, k.name]);
-        w.uint(match k.insight_type {
+        // 0 and 1: management call and error rate; 2 and 3: the same of data events.
+        let kind = match k.insight_type {
             InsightType::ApiCallRate => 0,
             InsightType::ApiErrorRate => 1,
-        });
+        };
+        w.uint(kind + if k.data { 2 } else { 0 });
         w.opt_sym(k.error);
     }
     w.uint(r.behaviour.len() as u64);
@@ -101,13 +103,16 @@ pub fn decode(bytes: &[u8]) -> Result<Retained, String> {
     };
     for _ in 0..r.count(5)? {
         let (account, region, source, name) = (sym(&mut r)?, sym(&mut r)?, sym(&mut r)?, sym(&mut r)?);
-        let insight_type = match r.uint()? {
+        let kind = r.uint()?;
+        let insight_type = match kind % 2 {
             0 => InsightType::ApiCallRate,
-            1 => InsightType::ApiErrorRate,
-            other => return Err(format!("insight type {other}")),
+            _ => InsightType::ApiErrorRate,
         };
+        if kind > 3 {
+            return Err(format!("series kind {kind}"));
+        }
         let error = if r.uint()? == 1 { Some(sym(&mut r)?) } else { None };
-        out.series.push(SeriesKey { account, region, source, name, insight_type, error });
+        out.series.push(SeriesKey { account, region, source, name, insight_type, error, data: kind >= 2 });
     }
     let n_series = out.series.len() as u64;
     for _ in 0..r.count(9)? {
@@ -305,7 +310,7 @@ mod tests {
         for s in ["111122223333", "us-east-1", "iam.amazonaws.com", "CreateUser", "arn:aws:iam::111122223333:user/a", "aws-cli"] {
             r.strings.intern(s);
         }
-        r.series.push(SeriesKey { account: 0, region: 1, source: 2, name: 3, insight_type: InsightType::ApiCallRate, error: None });
+        r.series.push(SeriesKey { account: 0, region: 1, source: 2, name: 3, insight_type: InsightType::ApiCallRate, error: None, data: false });
         let w = WindowStats { calls: 3, writes: 2, iam_writes: 2, errors: 0, apis: vec![3], agents: vec![5], ips: vec![], series: vec![(0, 2)] };
         r.behaviour.push(((0, 4, 5_000_000), w));
         r.scope_days.push((0, 1, 20_458));

@@ -386,6 +386,7 @@ fn write_cells(r: &Retained, out: &mut Vec<u8>) -> polars::prelude::PolarsResult
             error: k.error.map(s),
             principal: s(k.principal),
             agent: s(k.agent),
+            category: series.source_category(),
             calls: *calls,
         })
     });
@@ -410,7 +411,8 @@ fn restore_cells(r: &mut Retained, bytes: Vec<u8>) -> Result<(), String> {
             Some(Feeds::ErrorRate) => (InsightType::ApiErrorRate, e.error.map(g)),
             _ => (InsightType::ApiCallRate, None),
         };
-        let key = SeriesKey { account: g(e.account), region: g(e.region), source: g(e.source), name: g(e.name), insight_type, error };
+        let data = e.category == crate::ingest::Category::Data;
+        let key = SeriesKey { account: g(e.account), region: g(e.region), source: g(e.source), name: g(e.name), insight_type, error, data };
         let next = r.series.len() as u32;
         let series = *index.entry(key).or_insert(next);
         if series == next {

@@ -6,8 +6,9 @@ fn sample() -> ModelState {
     for s in ["111122223333", "us-east-1", "iam.amazonaws.com", "CreateUser", "arn:aws:iam::111122223333:user/a", "aws-cli", "AccessDenied", crate::ingest::NULL_VALUE] {
         r.strings.intern(s);
     }
-    r.series.push(SeriesKey { account: 0, region: 1, source: 2, name: 3, insight_type: InsightType::ApiCallRate, error: None });
-    r.series.push(SeriesKey { account: 0, region: 1, source: 2, name: 3, insight_type: InsightType::ApiErrorRate, error: Some(6) });
+    r.series.push(SeriesKey { account: 0, region: 1, source: 2, name: 3, insight_type: InsightType::ApiCallRate, error: None, data: false });
+    r.series.push(SeriesKey { account: 0, region: 1, source: 2, name: 3, insight_type: InsightType::ApiErrorRate, error: Some(6), data: false });
+    r.series.push(SeriesKey { account: 0, region: 1, source: 2, name: 3, insight_type: InsightType::ApiCallRate, error: None, data: true });
     r.cells.push((AttributionKey { series: 0, minute: 29_459_520, principal: 4, agent: 5, error: None }, 3));
     r.cells.push((AttributionKey { series: 1, minute: 29_459_521, principal: 4, agent: 5, error: Some(6) }, 2));
     let w = WindowStats { calls: 5, writes: 3, iam_writes: 3, errors: 2, apis: vec![3], agents: vec![5], ips: vec![], series: vec![(0, 3), (1, 2)] };
