@@ -40,6 +40,8 @@ struct Background {
     apis: BTreeSet<(String, String, String)>,
     /// IAM users and assumed roles (session dropped) of each account, sorted.
     principals: Vec<(String, String)>,
+    /// The (account, principal) pairs of those that made an IAM write.
+    iam_writers: BTreeSet<(String, String)>,
 }
 
 /// The background history, simulated once per test binary.
@@ -60,12 +62,16 @@ fn background() -> &'static Background {
         simulate(&config).unwrap();
         let logs = out.join("AWSLogs");
         let mut apis = BTreeSet::new();
-        let mut principals = BTreeSet::new();
+        let (mut principals, mut iam_writers) = (BTreeSet::new(), BTreeSet::new());
         for r in splice::read_dir_records(&logs) {
             let field = |path: &[&str]| splice::field(&r, path).unwrap_or_default().to_string();
             let account = field(&["recipientAccountId"]);
             apis.insert((account.clone(), field(&["eventSource"]), field(&["eventName"])));
             let arn = field(&["userIdentity", "arn"]);
+            let is_iam_write = field(&["eventSource"]) == "iam.amazonaws.com" && field(&["readOnly"]) == "false";
+            if is_iam_write {
+                iam_writers.insert((account.clone(), role_of(&arn)));
+            }
             if arn.contains(":user/") || arn.contains(":assumed-role/") {
                 principals.insert((account, role_of(&arn)));
             }
@@ -75,6 +81,7 @@ fn background() -> &'static Background {
             logs,
             apis,
             principals: principals.into_iter().collect(),
+            iam_writers,
             _dir: dir,
         }
     })
@@ -101,6 +108,11 @@ impl Background {
         let arn = format!("arn:aws:sts::{account}:assumed-role/{name}");
         assert!(self.principals.contains(&(account.to_string(), arn.clone())), "no role {name} in {account}");
         arn
+    }
+
+    /// `principal` as [`Background::role`] or [`Background::user`] name it.
+    fn has_written_iam(&self, account: &str, principal: &str) -> bool {
+        self.iam_writers.contains(&(account.to_string(), principal.to_string()))
     }
 
     fn called(&self, account: &str, source: &str, name: &str) -> bool {
@@ -479,6 +491,8 @@ fn a_detonation_can_be_replayed_as_a_background_principal() {
     let bg = background();
     let account = &bg.accounts[0];
     let role = bg.role(account, "SecurityAuditRole");
+    assert!(!bg.has_written_iam(account, &role), "a role that only reads");
+    assert!(bg.iam_writers.iter().any(|(a, _)| a == account), "somebody writes IAM in {account}");
     let identity = splice::identity_of(&bg.logs, &format!("{role}/")).unwrap();
     let file = fixtures().join("real-cloudtrail/stratus-detonations/aws.persistence.iam-create-admin-user.json");
     let records = splice::read_records(&file);

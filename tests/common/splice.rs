@@ -281,7 +281,8 @@ pub fn read_dir_records(dir: &Path) -> Vec<String> {
     files.iter().flat_map(|f| read_records(f)).collect()
 }
 
-/// The raw value at `path` (a string's content without quotes, or an object's text).
+/// The raw value at `path`: a string's content without quotes, or the value's text
+/// (`false`, `12`, `{...}`).
 pub fn field<'t>(text: &'t str, path: &[&str]) -> Option<&'t str> {
     scan(text).into_iter().find(|f| f.is_at(path)).map(|f| f.raw(text))
 }
@@ -366,8 +367,8 @@ fn name_tail(tag: &str, n: usize) -> String {
 
 // ---- a minimal scanner over raw JSON text ----
 
-/// A value of a record: its path of object keys (`[]` for array items) and its span,
-/// quotes included for strings.
+/// A value of a record (a string, number, literal or object; not an array): its path
+/// of object keys (`[]` for array items) and its span, quotes included for strings.
 #[derive(Debug, Clone)]
 struct Field {
     path: Vec<String>,
@@ -395,7 +396,7 @@ impl Field {
     }
 }
 
-/// Every string value and every object of a JSON text, in document order.
+/// Every value of a JSON text but arrays; an object after its members.
 fn scan(text: &str) -> Vec<Field> {
     let mut s = Scanner { b: text.as_bytes(), at: 0, path: Vec::new(), out: Vec::new() };
     s.value();
@@ -433,6 +434,7 @@ impl Scanner<'_> {
                 while self.at < self.b.len() && !b",]} \t\r\n".contains(&self.b[self.at]) {
                     self.at += 1;
                 }
+                self.out.push(Field { path: self.path.clone(), start, end: self.at, is_string: false });
             }
             None => panic!("JSON ends early"),
         }
