@@ -523,3 +523,45 @@ fn a_detonation_can_be_replayed_as_a_background_principal() {
     let minute = parse_event_minute(splice::field(&spliced[0].text, &["eventTime"]).unwrap()).unwrap();
     assert_eq!(minute % 60, 0);
 }
+
+/// Stratus Red Team's IAM persistence detonations of two calls or more, each replayed
+/// alone by a role of the background that only ever read: the first-seen IAM model
+/// fires on every IAM API it touched, with the role as the top attribution. (The
+/// single-call ones, iam-backdoor-user and iam-backdoor-role, are below its floor.)
+#[test]
+fn iam_persistence_replayed_by_a_role_that_never_wrote_iam_fires_first_seen() {
+    let bg = background();
+    let account = &bg.accounts[0];
+    let role = bg.role(account, "SecurityAuditRole");
+    assert!(!bg.has_written_iam(account, &role), "a role that only reads");
+    let identity = splice::identity_of(&bg.logs, &format!("{role}/")).unwrap();
+    let detonations = [
+        ("iam-create-admin-user", "229654561268", "ap-isob-central-3r", "2026-01-13T03:00:00Z"),
+        ("iam-create-backdoor-role", "609418236337", "sagov-west-2r", "2026-01-13T15:20:00Z"),
+        ("iam-create-user-login-profile", "070411556318", "ap-central-2r", "2026-01-14T09:40:00Z"),
+    ];
+    for (technique, stratus_account, region, when) in detonations {
+        let file = fixtures().join(format!("real-cloudtrail/stratus-detonations/aws.persistence.{technique}.json"));
+        let records = splice::read_records(&file);
+        let user = format!("arn:aws:iam::{stratus_account}:user/christophe");
+        let splice = Splice::new(technique, splice::shift_to(&records, at(when)), stratus_account, account)
+            .region(region, "us-east-1")
+            .identity(&user, &identity);
+        let spliced = splice.apply(&records);
+        let dir = tempfile::tempdir().unwrap();
+        splice::write_deliveries(dir.path(), &bg.logs, &spliced, technique);
+        let run = detect(&[dir.path()]);
+        let writes: std::collections::BTreeSet<&str> = spliced
+            .iter()
+            .filter(|r| splice::field(&r.text, &["readOnly"]) == Some("false"))
+            .filter_map(|r| splice::field(&r.text, &["eventName"]))
+            .collect();
+        assert!(writes.len() >= 2, "{technique}: {writes:?}");
+        let top = splice::field(&spliced[0].text, &["userIdentity", "arn"]).unwrap().to_string();
+        for name in &writes {
+            run.assert_fired(&spliced, ("iam.amazonaws.com", name), "ApiCallRateInsight", None, &top);
+        }
+        assert!(run.explain.contains("first-seen-iam") && run.explain.contains("never wrote IAM"), "{technique}\n{run}");
+        assert_only_within(&run, account, "us-east-1", span(&spliced));
+    }
+}

@@ -2,7 +2,8 @@
 //!
 //! A stolen key or role that plants persistence makes a few IAM writes within minutes
 //! (CreateUser, AttachUserPolicy, CreateAccessKey, CreateLoginProfile...: Stratus Red
-//! Team's `iam-create-admin-user` is three calls in one second), far below any volume
+//! Team's `iam-create-admin-user` is three calls in one second, `iam-create-backdoor-role`
+//! two), far below any volume
 //! floor. What is unusual is who makes them: a principal that has been active for days
 //! and never wrote IAM. This detector judges such first writes by how unusual they are
 //! for the principal and for its account, over the `history_days` before:
@@ -51,7 +52,7 @@ pub struct FirstIamParams {
 
 impl Default for FirstIamParams {
     fn default() -> Self {
-        Self { window: 10, min_calls: 3, min_apis: 2, min_active_days: 2, alpha: 1e-4 }
+        Self { window: 10, min_calls: 2, min_apis: 2, min_active_days: 2, alpha: 1e-4 }
     }
 }
 
@@ -418,6 +419,14 @@ mod tests {
         recs.extend(create_admin_user(AT, ADMIN, "aws-cli/2.15"));
         recs.extend(create_admin_user(AT + 60, "arn:aws:sts::111122223333:assumed-role/new-deployer/cfn", "cloudformation.amazonaws.com"));
         assert!(run(&recs).is_empty());
+    }
+
+    #[test]
+    fn two_writes_on_two_apis_are_judged_and_a_single_call_is_not() {
+        let mut recs = background();
+        recs.push(call(AT, 9_100_001, "CreateRole", "iam.amazonaws.com", READERS[2], false));
+        recs.push(call(AT, 9_100_002, "AttachRolePolicy", "iam.amazonaws.com", READERS[2], false));
+        assert_eq!(run(&recs).len(), 2, "Stratus iam-create-backdoor-role: two calls");
     }
 
     #[test]
