@@ -334,3 +334,51 @@ fn the_cron_line_is_a_config_file_naming_the_models_folder() {
     assert!(second.status.success() && second.stdout.is_empty(), "{summary}");
     assert!(summary.contains("files: 90 already read, 0 new"), "{summary}");
 }
+
+/// The counters of a nightly summary: (files read, records read, duplicates dropped in
+/// the kept history, management events counted in it).
+fn read_line(summary: &str) -> (u64, u64, u64, u64) {
+    let numbers = |prefix: &str| -> Vec<u64> {
+        let line = summary.lines().find(|l| l.trim_start().starts_with(prefix)).unwrap_or_else(|| panic!("{summary}"));
+        line.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect()
+    };
+    let (read, events) = (numbers("trailsight: read "), numbers("events: "));
+    (read[0], read[1], read[3], events[0])
+}
+
+#[test]
+fn a_file_delivered_again_or_changed_is_read_but_its_records_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, models) = (dir.path().join("logs"), dir.path().join("models"));
+    copy_state(&common::fixtures().join("real-cloudtrail/invictus-stratus-run"), &logs);
+    let run = || {
+        let out = common::trailsight().arg("detect").arg(&logs).arg("--models").arg(&models).arg("--warmup-days").arg("0").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let first = read_line(&run());
+    assert_eq!(first, (55, 2900, 0, 2900));
+
+    // The same delivery file again under another name (a second trail, a re-copy).
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&logs).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let original = &files[0];
+    let text = std::fs::read_to_string(original).unwrap();
+    let records_in_file = serde_json::from_str::<serde_json::Value>(&text).unwrap()["Records"].as_array().unwrap().len() as u64;
+    let again = logs.join(original.file_name().unwrap().to_string_lossy().replace(".json", "_again.json"));
+    std::fs::write(&again, &text).unwrap();
+    let second = read_line(&run());
+    assert_eq!((second.0, second.1), (1, records_in_file), "only the new file is read");
+    assert_eq!((second.2, second.3), (records_in_file, 2900), "and none of its records is counted twice");
+
+    // A file that changed (one more record appended) is read again; only the new record counts.
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut extra = doc["Records"][0].clone();
+    extra["eventID"] = serde_json::json!("0e4f4c1a-0000-4000-8000-000000000001");
+    doc["Records"].as_array_mut().unwrap().push(extra);
+    std::fs::write(original, doc.to_string()).unwrap();
+    let summary = run();
+    let third = read_line(&summary);
+    assert!(summary.contains("1 changed and read again") && summary.contains("changed since it was read"), "{summary}");
+    assert_eq!((third.0, third.1, third.3), (1, records_in_file + 1, 2901), "{summary}");
+}
