@@ -6,7 +6,8 @@
 //! [`baseline`] learns what normal looks like, [`detect`] turns scores into episodes,
 //! [`insight`] renders episodes as AWS-format Insight records and [`sink`] writes them.
 //! [`engine`] is the orchestrator that runs the steps in order; [`simulate`] makes
-//! realistic labelled histories to test it on.
+//! realistic labelled histories to test it on. [`investigate`] answers "what happened
+//! here?" from a run's frames and insights, and [`plot`] draws its charts.
 
 pub mod aggregate;
 pub mod baseline;
@@ -18,6 +19,8 @@ pub mod ingest;
 pub mod insight;
 pub mod integrity;
 pub mod intern;
+pub mod investigate;
+pub mod plot;
 pub mod simulate;
 pub mod sink;
 pub mod time;

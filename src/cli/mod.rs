@@ -2,8 +2,13 @@
 
 mod config;
 mod detect;
+mod explain;
+mod investigate;
+mod report;
 mod simulate;
 mod summary;
+mod timeline;
+mod top;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +33,10 @@ enum Command {
     Detect(detect::DetectArgs),
     Simulate(simulate::SimulateArgs),
     ValidateLogs(validate::ValidateArgs),
+    Timeline(timeline::TimelineArgs),
+    Top(top::TopArgs),
+    Explain(explain::ExplainArgs),
+    Report(report::ReportArgs),
 }
 
 /// Exit code when the run could not read anything or could not write its output.
@@ -46,6 +55,10 @@ pub fn main() -> ExitCode {
         Command::Detect(args) => detect::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::ValidateLogs(args) => validate::run(args),
+        Command::Timeline(args) => timeline::run(args),
+        Command::Top(args) => top::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => code,
