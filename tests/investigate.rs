@@ -396,3 +396,15 @@ fn report_page_loads_in_a_browser_with_a_chart_per_insight() {
     assert_eq!(dom.matches("<svg").count(), insights, "one SVG per insight");
     assert_eq!(dom.matches("<tr><td data-v=").count(), insights, "one table row per insight");
 }
+
+#[test]
+fn the_readme_chart_is_what_its_documented_command_draws() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("timeline-createtags.png");
+    let path = sample();
+    stdout_of(&["timeline", path.to_str().unwrap(), "--quiet", "--api", "ec2:CreateTags", "--account", ACCOUNT, "--region", "us-east-1", "--from", "2026-01-13", "--to", "2026-01-14", "--plot", chart.to_str().unwrap()]);
+    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/timeline-createtags.png");
+    let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(readme.contains("--region us-east-1 --from 2026-01-13 --to 2026-01-14 --plot docs/timeline-createtags.png"), "the README documents the command");
+    assert!(std::fs::read(&chart).unwrap() == std::fs::read(&committed).unwrap(), "docs/timeline-createtags.png is stale: regenerate it with the command in the README");
+}

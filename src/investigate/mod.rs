@@ -141,3 +141,33 @@ pub fn by_unusualness(shares: &[ValueShare]) -> Vec<ValueShare> {
 fn round(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{parse_cli_time, MINUTES_PER_DAY};
+
+    #[test]
+    fn the_baseline_window_is_the_aws_one() {
+        let from = parse_cli_time("2026-01-13T08:24:00Z").unwrap();
+        let w = Window::new(from, from + 37).unwrap();
+        assert_eq!(w.baseline(), Window { from: parse_cli_time("2026-01-06").unwrap(), to: from });
+        assert_eq!(w.baseline().minutes(), 7 * MINUTES_PER_DAY + 8 * 60 + 24);
+        assert!(Window::new(from, from).is_err());
+    }
+
+    #[test]
+    fn shares_compare_each_value_with_its_baseline_share() {
+        let window = Window { from: 100, to: 110 };
+        let counts = ValueCounts {
+            window: [(1, 30), (2, 10)].into(),
+            baseline: [(1, 90), (3, 10)].into(),
+            first_seen: [(1, 5), (2, 104), (3, 50)].into(),
+        };
+        let shares = counts.shares(&window, &|id| format!("v{id}"));
+        assert_eq!(shares.iter().map(|v| v.value.as_str()).collect::<Vec<_>>(), ["v1", "v2"], "busiest first, only values of the window");
+        assert_eq!((shares[0].share, shares[0].baseline_share, shares[0].ratio), (0.75, 0.9, Some(0.833333)));
+        assert_eq!((shares[1].ratio, shares[1].is_new, shares[1].first_seen.as_str()), (None, true, "1970-01-01T01:44:00Z"));
+        assert_eq!(by_unusualness(&shares)[0].value, "v2", "a new value is the most unusual");
+    }
+}

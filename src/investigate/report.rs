@@ -20,11 +20,11 @@ const CHART_POINTS: usize = 240;
 /// Context shown either side of an insight, at least (minutes).
 const CONTEXT_MINUTES: Minute = 180;
 
-const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:1100px}
+const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ddd;padding:3px 7px;text-align:left}
 th{background:#f3f3f3;cursor:pointer;user-select:none}th.sorted-asc::after{content:' \\25B2'}th.sorted-desc::after{content:' \\25BC'}
-td.num{text-align:right;font-variant-numeric:tabular-nums}.chart{margin:8px 0 24px}code{font-size:12px}
+td{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}.chart{margin:8px 0 24px}code{font-size:12px}
 .muted{color:#666}";
 
 /// Sorts the table whose header is clicked by that column (numbers as numbers).
@@ -98,7 +98,8 @@ fn read_summary(page: &mut String, a: &Analysis) {
     }
     page.push_str("</table>\n");
     let problems: Vec<String> = s.files_with_issues().flat_map(|r| r.describe()).chain(s.unreadable_paths.iter().map(|(p, why)| format!("{}: {why}", p.display()))).collect();
-    let _ = writeln!(page, "<h2>Skipped input</h2>\n<p>{} with problems ({} unusable).</p>", plural(problems.len(), "problem"), s.unusable_files());
+    let files = s.files_with_issues().count() + s.unreadable_paths.len();
+    let _ = writeln!(page, "<h2>Skipped input</h2>\n<p>{} in {} ({} unusable).</p>", plural(problems.len(), "problem"), plural(files, "file"), s.unusable_files());
     if !problems.is_empty() {
         page.push_str("<ul id=\"skipped\">\n");
         for line in problems {
@@ -117,7 +118,7 @@ fn insights_table(page: &mut String, a: &Analysis) {
         let id = &pair.start.shared_event_id;
         let _ = writeln!(
             page,
-            "<tr><td data-v=\"{start}\">{time}</td><td class=\"num\">{minutes}</td><td>{account}</td><td>{region}</td><td>{source}:{name}</td><td>{kind}</td><td>{error}</td><td>{model}</td><td class=\"num\">{score:.1}</td><td class=\"num\">{observed}</td><td class=\"num\">{expected:.1}</td><td><a href=\"#insight-{id}\"><code>{id}</code></a></td></tr>",
+            "<tr><td data-v=\"{start}\">{time}</td><td class=\"num\">{minutes}</td><td>{account}</td><td>{region}</td><td>{source}:{name}</td><td>{kind}</td><td>{error}</td><td>{model}</td><td class=\"num\">{score:.1}</td><td class=\"num\">{observed}</td><td class=\"num\">{expected:.1}</td><td><a href=\"#insight-{id}\" title=\"{id}\"><code>{short}</code></a></td></tr>",
             start = e.start,
             time = format_minute(e.start),
             minutes = e.minutes().max(1),
@@ -131,6 +132,7 @@ fn insights_table(page: &mut String, a: &Analysis) {
             score = e.score,
             observed = e.observed,
             expected = e.expected,
+            short = &id[..id.len().min(8)],
         );
     }
     page.push_str("</tbody></table>\n");

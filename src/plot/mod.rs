@@ -218,3 +218,23 @@ fn draw_lines<DB: DrawingBackend>(chart: &Chart, ctx: &mut Ctx<'_, DB>) -> Resul
 fn format_count(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 { format!("{}", v.round() as i64) } else { format!("{v:.1}") }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_fall_on_round_utc_times() {
+        assert_eq!(tick_interval(MINUTES_PER_DAY), 180);
+        assert_eq!(tick_interval(9 * MINUTES_PER_DAY), 2 * MINUTES_PER_DAY);
+        assert_eq!(tick_interval(30), 5);
+        let axis = time_axis(100, 400);
+        assert_eq!(axis.bold_points(), &[120, 180, 240, 300, 360]);
+    }
+
+    #[test]
+    fn an_empty_chart_is_refused_not_drawn() {
+        let chart = Chart { title: String::new(), subtitle: String::new(), y_label: String::new(), band_label: String::new(), step: 1, samples: Vec::new(), insights: Vec::new(), judged_from: 0 };
+        assert!(matches!(to_svg(&chart, 400, 300), Err(PlotError::Empty)));
+    }
+}
