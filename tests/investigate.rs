@@ -328,27 +328,40 @@ fn investigations_refuse_what_they_cannot_answer() {
 
 #[test]
 fn investigations_work_on_real_cloudtrail_files() {
-    let dir = real("invictus-stratus-run");
+    for name in ["invictus-stratus-run", "stratus-detonations"] {
+        investigate_real(&real(name));
+    }
+}
+
+/// Every investigation on one folder of real delivery files, judged from the first day.
+fn investigate_real(dir: &Path) {
     let p = dir.to_str().unwrap();
-    let records = detect(&dir, &["--quiet", "--warmup-days", "0"]);
+    let records = detect(dir, &["--quiet", "--warmup-days", "0"]);
     let (by_api, top) = top_counts(&["top", p, "--quiet", "--warmup-days", "0", "--by", "api", "--format", "json"]);
-    assert!(!by_api.is_empty(), "{top}");
-    let calls = counted_calls(&dir, &["--warmup-days", "0"]);
+    assert!(!by_api.is_empty(), "{p}: {top}");
+    let calls = counted_calls(dir, &["--warmup-days", "0"]);
     let window = minute(top["from"].as_str().unwrap())..minute(top["to"].as_str().unwrap());
     let total: u64 = calls.iter().filter(|c| c.is_judged() && window.contains(&c.minute)).map(|c| c.calls).sum();
     assert_eq!(top["windowCalls"].as_u64(), Some(total));
-    let busiest = by_api.iter().max_by_key(|(_, n)| **n).unwrap().0.clone();
-    let out = stdout_of(&["timeline", p, "--quiet", "--warmup-days", "0", "--api", &busiest]);
-    assert!(out.lines().next().unwrap().contains(&busiest), "{out}");
-    if let Some(first) = records.first() {
-        let story = json_of(&["explain", p, "--quiet", "--warmup-days", "0", "--insight", first["eventID"].as_str().unwrap(), "--format", "json"]);
-        assert_eq!(story["sharedEventID"], first["sharedEventID"]);
-        assert!(story["recordsInWindow"].as_u64().unwrap() > 0);
+    let first = records.first().unwrap_or_else(|| panic!("{p}: detect finds an insight from the first day"));
+    let details = &first["insightDetails"];
+    let api = format!("{}:{}", details["eventSource"].as_str().unwrap(), details["eventName"].as_str().unwrap());
+    let mut args = vec!["timeline", p, "--quiet", "--warmup-days", "0", "--api", &api];
+    args.extend(["--account", first["recipientAccountId"].as_str().unwrap(), "--region", first["awsRegion"].as_str().unwrap()]);
+    if let Some(code) = details["errorCode"].as_str() {
+        args.extend(["--errors", code]);
     }
-    let html = tempfile::tempdir().unwrap().keep().join("real.html");
+    let out = stdout_of(&args);
+    assert!(out.lines().next().unwrap().contains(&api), "{out}");
+    assert!(out.contains(first["sharedEventID"].as_str().unwrap()), "{p}: the timeline lists the insight: {out}");
+    let story = json_of(&["explain", p, "--quiet", "--warmup-days", "0", "--insight", first["eventID"].as_str().unwrap(), "--format", "json"]);
+    assert_eq!(story["sharedEventID"], first["sharedEventID"]);
+    assert!(story["recordsInWindow"].as_u64().unwrap() > 0);
+    let out = tempfile::tempdir().unwrap();
+    let html = out.path().join("real.html");
     stdout_of(&["report", p, "--quiet", "--warmup-days", "0", "--html", html.to_str().unwrap()]);
     let page = std::fs::read_to_string(&html).unwrap();
-    assert_eq!(page.matches("<section class=\"chart\"").count(), records.len() / 2);
+    assert_eq!(page.matches("<section class=\"chart\"").count(), records.len() / 2, "{p}");
 }
 
 /// Headless Chromium, if installed; CI installs it (see .ci/run) and must run the test.
