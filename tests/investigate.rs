@@ -320,6 +320,7 @@ fn investigations_refuse_what_they_cannot_answer() {
     fails(&["timeline", p, "--quiet", "--api", "ec2:CreateTags", "--account", ACCOUNT, "--region", "us-east-1", "--plot", "chart.gif"], 2, "FILE.svg or FILE.png");
     fails(&["top", p, "--quiet", "--by", "api", "--from", "2026-01-13", "--to", "2026-01-12"], 2, "--from (2026-01-13T00:00:00Z) must be before --to");
     fails(&["top", "-", "--by", "ip"], 2, "not -");
+    fails(&["top", p, "--quiet", "--by", "api", "--account", "123456789012"], 2, "no series of account 123456789012 in the input");
     let empty = tempfile::tempdir().unwrap();
     std::fs::write(empty.path().join("notes.json"), "not json").unwrap();
     fails(&["report", empty.path().to_str().unwrap(), "--html", "x.html"], 1, "no readable CloudTrail records in 1 file");

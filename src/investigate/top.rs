@@ -118,6 +118,7 @@ impl TopQuery {
 pub fn top(analysis: &Analysis, inputs: &Inputs<'_>, query: &TopQuery) -> Result<Top, TopError> {
     let window = query.window(analysis)?;
     let frames = &analysis.frames;
+    check_scope(frames, query)?;
     let (counts, names): (ValueCounts, Box<dyn Fn(u32) -> String + '_>) = match query.by.cell_attribute() {
         None => {
             let filter = CallFilter { account: query.account.clone(), region: query.region.clone(), source: None, name: None, kind: query.kind() };
@@ -143,6 +144,18 @@ pub fn top(analysis: &Analysis, inputs: &Inputs<'_>, query: &TopQuery) -> Result
         baseline_calls: counts.baseline.values().sum(),
         values,
     })
+}
+
+/// An account or region asked for must be one the input has.
+fn check_scope(frames: &Frames, q: &TopQuery) -> Result<(), InvestigateError> {
+    let s = &frames.strings;
+    if let Some(a) = q.account.as_deref().filter(|a| !frames.series.iter().any(|k| s.resolve(k.account) == *a)) {
+        return Err(InvestigateError::NoSeries(format!("of account {a}")));
+    }
+    if let Some(r) = q.region.as_deref().filter(|r| !frames.series.iter().any(|k| s.resolve(k.region) == *r)) {
+        return Err(InvestigateError::NoSeries(format!("in region {r}")));
+    }
+    Ok(())
 }
 
 /// Why `top` could not answer.
