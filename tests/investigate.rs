@@ -392,7 +392,20 @@ fn report_page_loads_in_a_browser_with_a_chart_per_insight() {
     stdout_of(&["report", path.to_str().unwrap(), "--quiet", "--html", again.to_str().unwrap()]);
     assert_eq!(std::fs::read_to_string(&again).unwrap(), html, "the same page every run");
     let Some(browser) = chromium() else { return };
-    let profile = dir.path().join("profile");
+    let dom = load(&browser, &page, dir.path().join("profile"));
+    assert_eq!(dom.matches("<section class=\"chart\"").count(), insights, "every chart is in the loaded page");
+    assert_eq!(dom.matches("<svg").count(), insights, "one SVG per insight");
+    assert_eq!(scores(&dom).len(), insights, "one table row per insight");
+    // A click on the score header sorts the table by score, lowest first.
+    let clicked = dir.path().join("clicked.html");
+    std::fs::write(&clicked, html.replace("</body>", "<script>document.querySelectorAll('#insights th')[8].click();</script></body>")).unwrap();
+    let sorted = scores(&load(&browser, &clicked, dir.path().join("profile2")));
+    assert!(sorted.windows(2).all(|w| w[0] <= w[1]), "sorted by score: {sorted:?}");
+    assert!(sorted.first() < sorted.last(), "the scores differ: {sorted:?}");
+}
+
+/// The page's DOM after its scripts ran, failing on any console message.
+fn load(browser: &Path, page: &Path, profile: PathBuf) -> String {
     std::fs::create_dir(&profile).unwrap();
     let out = std::process::Command::new(browser)
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0"])
@@ -402,13 +415,22 @@ fn report_page_loads_in_a_browser_with_a_chart_per_insight() {
         .output()
         .expect("chromium runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let dom = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let console: Vec<&str> = stderr.lines().filter(|l| l.contains("CONSOLE") || l.contains("Uncaught")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
-    assert_eq!(dom.matches("<section class=\"chart\"").count(), insights, "every chart is in the loaded page");
-    assert_eq!(dom.matches("<svg").count(), insights, "one SVG per insight");
-    assert_eq!(dom.matches("<tr><td data-v=").count(), insights, "one table row per insight");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The score column of the insights table, in row order.
+fn scores(dom: &str) -> Vec<f64> {
+    dom.split("<tr><td data-v=")
+        .skip(1)
+        .map(|row| {
+            let cell = row.split("<td").nth(8).expect("a score cell");
+            let text = &cell[cell.find('>').unwrap() + 1..cell.find("</td>").unwrap()];
+            text.parse().expect("a number")
+        })
+        .collect()
 }
 
 #[test]
