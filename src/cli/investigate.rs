@@ -51,9 +51,14 @@ impl RunArgs {
         p.check()
     }
 
-    /// What the run reads.
+    /// What the run reads: management events, as `detect` does by default.
     pub fn inputs(&self) -> Inputs<'_> {
-        Inputs { paths: &self.paths, admit: &|_: &InputFile| true, limits: ReadLimits { max_file_bytes: self.max_file_bytes } }
+        Inputs {
+            paths: &self.paths,
+            admit: &|_: &InputFile| true,
+            limits: ReadLimits { max_file_bytes: self.max_file_bytes },
+            data_events: false,
+        }
     }
 
     /// True when standard input is among the paths (it cannot be read twice).
