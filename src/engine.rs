@@ -174,6 +174,62 @@ pub(crate) fn note_timelines(agg: &Aggregates, timelines: &Timelines, summary: &
         .collect();
 }
 
+/// A run's settled results, kept for the investigation commands (`timeline`, `top`,
+/// `explain`, `report`): the frames and timelines the models read, the checked settings,
+/// and every insight with its records, so a number an investigation shows is the number
+/// the detector used.
+pub struct Analysis {
+    pub summary: RunSummary,
+    pub params: DetectParams,
+    pub frames: Frames,
+    pub timelines: Timelines,
+    /// Every insight and its Start and End records, in the order `detect` writes them
+    /// (by start, then sharedEventID).
+    pub insights: Vec<(Episode, InsightPair)>,
+}
+
+/// The steps of [`run_admitting`] up to rendering, keeping their results instead of
+/// writing them. `on_fitting` is called once, when reading is done and the models start.
+pub fn analyse(
+    inputs: &Inputs<'_>,
+    params: &DetectParams,
+    on_files_found: &dyn Fn(usize),
+    on_file: &(dyn Fn() + Sync),
+    on_fitting: &dyn Fn(),
+) -> Result<Analysis, EngineError> {
+    let params = params.check()?;
+    let mut discovery = ingest::discover(inputs.paths);
+    discovery.files.retain(|f| (inputs.admit)(f));
+    on_files_found(discovery.files.len());
+    let mut summary = summary_of(&discovery);
+    let mut start = Aggregates::new();
+    start.data_series = inputs.data_events;
+    let mut agg = read_all(start, &discovery.files, &inputs.limits, on_file);
+    agg.settle();
+    summary.reports = std::mem::take(&mut agg.reports);
+    for kind in summary.reports.iter().filter_map(|r| r.non_event) {
+        *summary.non_event.entry(kind).or_default() += 1;
+    }
+    summary.stats = agg.stats.clone();
+    summary.range = agg.range;
+    let Some(timelines) = Timelines::new(&agg, &params) else {
+        return Err(nothing_read(summary).expect_err("nothing_read always answers an error"));
+    };
+    note_timelines(&agg, &timelines, &mut summary);
+    on_fitting();
+    let frames = Frames::new(agg)?;
+    let episodes = detect::detect(&frames, &timelines, &params);
+    let ctx = RenderContext { frames: &frames };
+    let mut insights: Vec<(Episode, InsightPair)> = episodes.into_iter().map(|e| { let p = ctx.render(&e); (e, p) }).collect();
+    insights.sort_by(|(a, pa), (b, pb)| (a.start, &pa.start.shared_event_id).cmp(&(b.start, &pb.start.shared_event_id)));
+    for (e, pair) in &insights {
+        let key = &frames.series[e.series as usize];
+        *summary.insights.entry(key.insight_type).or_default() += 1;
+        summary.episodes.push(EpisodeNote { series: key.describe(&frames.strings), episode: e.clone(), shared_event_id: pair.start.shared_event_id.clone() });
+    }
+    Ok(Analysis { summary, params, frames, timelines, insights })
+}
+
 /// Writes the attribution cells as a counts table, sorted so the file is the same on
 /// every run.
 pub(crate) fn write_counts(agg: &Aggregates, out: &mut dyn Write) -> polars::prelude::PolarsResult<()> {

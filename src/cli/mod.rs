@@ -2,8 +2,13 @@
 
 mod config;
 mod detect;
+mod explain;
+mod investigate;
+mod report;
 mod simulate;
 mod summary;
+mod timeline;
+mod top;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +37,10 @@ enum Command {
     Train(detect::DetectArgs),
     Simulate(simulate::SimulateArgs),
     ValidateLogs(validate::ValidateArgs),
+    Timeline(timeline::TimelineArgs),
+    Top(top::TopArgs),
+    Explain(explain::ExplainArgs),
+    Report(report::ReportArgs),
 }
 
 /// Exit code when the run could not read anything or could not write its output.
@@ -51,6 +60,10 @@ pub fn main() -> ExitCode {
         Command::Train(args) => detect::train(args),
         Command::Simulate(args) => simulate::run(args),
         Command::ValidateLogs(args) => validate::run(args),
+        Command::Timeline(args) => timeline::run(args),
+        Command::Top(args) => top::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => code,
