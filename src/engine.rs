@@ -34,6 +34,8 @@ pub enum EngineError {
     Counts(#[source] polars::error::PolarsError),
     #[error("writing insights failed: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
 }
 
 /// What a run did, for the summary a user reads.
@@ -57,6 +59,8 @@ pub struct RunSummary {
     pub range: Option<crate::aggregate::DayRange>,
     pub insights: BTreeMap<InsightType, usize>,
     pub episodes: Vec<EpisodeNote>,
+    /// What a run with `--models` carried over and decided (see [`crate::nightly`]).
+    pub night: Option<crate::nightly::NightSummary>,
 }
 
 /// One insight as the summary and `--explain` describe it.
@@ -105,6 +109,8 @@ pub struct Inputs<'a> {
     /// What was found in `s3://` inputs (listed by the caller, see [`crate::source`]),
     /// read after the local files.
     pub remote: &'a Discovery,
+    /// Also make series of data events (`--event-categories management,data`).
+    pub data_events: bool,
 }
 
 /// Runs detection over `paths`, writing results to `outputs`. `on_file` is called once
@@ -116,7 +122,7 @@ pub fn run(
     on_files_found: &dyn Fn(usize),
     on_file: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, EngineError> {
-    let inputs = Inputs { paths, admit: &|_| true, limits: ReadLimits::default(), remote: &Discovery::default() };
+    let inputs = Inputs { paths, admit: &|_| true, limits: ReadLimits::default(), remote: &Discovery::default(), data_events: false };
     run_admitting(&inputs, params, outputs, on_files_found, on_file)
 }
 
@@ -135,7 +141,9 @@ pub fn run_admitting(
     tracing::info!(files = discovery.files.len(), unreadable = discovery.unreadable.len(), "input discovered");
     on_files_found(discovery.files.len());
     let mut summary = summary_of(&discovery);
-    let mut agg = read_all(&discovery.files, &inputs.limits, on_file);
+    let mut start = Aggregates::new();
+    start.data_series = inputs.data_events;
+    let mut agg = read_all(start, &discovery.files, &inputs.limits, on_file);
     agg.settle();
     summary.reports = std::mem::take(&mut agg.reports);
     for kind in summary.reports.iter().filter_map(|r| r.non_event) {
@@ -147,14 +155,7 @@ pub fn run_admitting(
     let Some(timelines) = Timelines::new(&agg, params) else {
         return nothing_read(summary);
     };
-    for key in &agg.series {
-        *summary.series.entry(key.insight_type).or_default() += 1;
-    }
-    summary.timeline = Some(timelines.all);
-    summary.warming_up = timelines
-        .warming_up()
-        .map(|(&(a, r), t)| (agg.strings.resolve(a).to_string(), agg.strings.resolve(r).to_string(), t.judge_from))
-        .collect();
+    note_timelines(&agg, &timelines, &mut summary);
     if let Some(out) = outputs.counts.as_mut() {
         write_counts(&agg, out).map_err(EngineError::Counts)?;
     }
@@ -165,9 +166,78 @@ pub fn run_admitting(
     Ok(summary)
 }
 
+/// Notes the series and the timelines (history, scopes warming up) in the summary.
+pub(crate) fn note_timelines(agg: &Aggregates, timelines: &Timelines, summary: &mut RunSummary) {
+    for key in &agg.series {
+        *summary.series.entry(key.insight_type).or_default() += 1;
+    }
+    summary.timeline = Some(timelines.all);
+    summary.warming_up = timelines
+        .warming_up()
+        .map(|(&(a, r), t)| (agg.strings.resolve(a).to_string(), agg.strings.resolve(r).to_string(), t.judge_from))
+        .collect();
+}
+
+/// A run's settled results, kept for the investigation commands (`timeline`, `top`,
+/// `explain`, `report`): the frames and timelines the models read, the checked settings,
+/// and every insight with its records, so a number an investigation shows is the number
+/// the detector used.
+pub struct Analysis {
+    pub summary: RunSummary,
+    pub params: DetectParams,
+    pub frames: Frames,
+    pub timelines: Timelines,
+    /// Every insight and its Start and End records, in the order `detect` writes them
+    /// (by start, then sharedEventID).
+    pub insights: Vec<(Episode, InsightPair)>,
+}
+
+/// The steps of [`run_admitting`] up to rendering, keeping their results instead of
+/// writing them. `on_fitting` is called once, when reading is done and the models start.
+pub fn analyse(
+    inputs: &Inputs<'_>,
+    params: &DetectParams,
+    on_files_found: &dyn Fn(usize),
+    on_file: &(dyn Fn() + Sync),
+    on_fitting: &dyn Fn(),
+) -> Result<Analysis, EngineError> {
+    let params = params.check()?;
+    let mut discovery = ingest::discover(inputs.paths);
+    discovery.extend(inputs.remote);
+    discovery.files.retain(|f| (inputs.admit)(f));
+    on_files_found(discovery.files.len());
+    let mut summary = summary_of(&discovery);
+    let mut start = Aggregates::new();
+    start.data_series = inputs.data_events;
+    let mut agg = read_all(start, &discovery.files, &inputs.limits, on_file);
+    agg.settle();
+    summary.reports = std::mem::take(&mut agg.reports);
+    for kind in summary.reports.iter().filter_map(|r| r.non_event) {
+        *summary.non_event.entry(kind).or_default() += 1;
+    }
+    summary.stats = agg.stats.clone();
+    summary.range = agg.range;
+    let Some(timelines) = Timelines::new(&agg, &params) else {
+        return Err(nothing_read(summary).expect_err("nothing_read always answers an error"));
+    };
+    note_timelines(&agg, &timelines, &mut summary);
+    on_fitting();
+    let frames = Frames::new(agg)?;
+    let episodes = detect::detect(&frames, &timelines, &params);
+    let ctx = RenderContext { frames: &frames };
+    let mut insights: Vec<(Episode, InsightPair)> = episodes.into_iter().map(|e| { let p = ctx.render(&e); (e, p) }).collect();
+    insights.sort_by(|(a, pa), (b, pb)| (a.start, &pa.start.shared_event_id).cmp(&(b.start, &pb.start.shared_event_id)));
+    for (e, pair) in &insights {
+        let key = &frames.series[e.series as usize];
+        *summary.insights.entry(key.insight_type).or_default() += 1;
+        summary.episodes.push(EpisodeNote { series: key.describe(&frames.strings), episode: e.clone(), shared_event_id: pair.start.shared_event_id.clone() });
+    }
+    Ok(Analysis { summary, params, frames, timelines, insights })
+}
+
 /// Writes the attribution cells as a counts table, sorted so the file is the same on
 /// every run.
-fn write_counts(agg: &Aggregates, out: &mut dyn Write) -> polars::prelude::PolarsResult<()> {
+pub(crate) fn write_counts(agg: &Aggregates, out: &mut dyn Write) -> polars::prelude::PolarsResult<()> {
     let sources: Vec<String> = agg.sources.iter().cloned().collect();
     use crate::ingest::counts::{self, Row};
     let mut cells: Vec<_> = agg.attributions.iter().collect();
@@ -188,13 +258,14 @@ fn write_counts(agg: &Aggregates, out: &mut dyn Write) -> polars::prelude::Polar
             error: k.error.map(s),
             principal: s(k.principal),
             agent: s(k.agent),
+            category: series.source_category(),
             calls,
         }
     });
     counts::write_with_sources(rows, &sources, out)
 }
 
-fn summary_of(d: &Discovery) -> RunSummary {
+pub(crate) fn summary_of(d: &Discovery) -> RunSummary {
     RunSummary {
         files_found: d.files.len(),
         non_event: d.non_event.clone(),
@@ -206,15 +277,14 @@ fn summary_of(d: &Discovery) -> RunSummary {
 }
 
 /// Map (parse each file, in parallel) and reduce (merge into one aggregate, in input
-/// order). Workers take files in order and may run at most `REORDER_WINDOW` files ahead
+/// order) into `agg`. Workers take files in order and may run at most `REORDER_WINDOW` files ahead
 /// of the merge, which bounds the batches held at once.
-fn read_all(files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync)) -> Aggregates {
+pub(crate) fn read_all(mut agg: Aggregates, files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync)) -> Aggregates {
     let inputs = source_ids(files);
     let threads = rayon::current_num_threads().max(1);
     let window = 2 * threads + 2;
     let next = AtomicUsize::new(0);
     let merged = (Mutex::new(0usize), Condvar::new());
-    let mut agg = Aggregates::new();
     let (tx, rx) = mpsc::sync_channel::<(usize, ingest::FileBatch)>(window);
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -288,7 +358,7 @@ fn wait_for_turn((done, cv): &(Mutex<usize>, Condvar), i: usize, window: usize) 
     let _turn = cv.wait_while(merged, |merged| i >= *merged + window).unwrap_or_else(|e| e.into_inner());
 }
 
-fn nothing_read(summary: RunSummary) -> Result<RunSummary, EngineError> {
+pub(crate) fn nothing_read(summary: RunSummary) -> Result<RunSummary, EngineError> {
     let why = if summary.files_found == 0 && summary.unreadable_paths.is_empty() {
         if summary.ignored > 0 {
             format!("no CloudTrail files found ({} without a CloudTrail file name ignored)", plural(summary.ignored as u64, "file"))
@@ -339,7 +409,7 @@ fn write_insights(
     Ok(())
 }
 
-fn write_explanations(ctx: &RenderContext, rendered: &[(Episode, InsightPair)], mut out: Box<dyn Write + '_>) -> std::io::Result<()> {
+pub(crate) fn write_explanations(ctx: &RenderContext, rendered: &[(Episode, InsightPair)], mut out: Box<dyn Write + '_>) -> std::io::Result<()> {
     for (e, pair) in rendered {
         let explanation = ctx.explain(e, &pair.start.shared_event_id);
         serde_json::to_writer(&mut out, &explanation).map_err(std::io::Error::other)?;

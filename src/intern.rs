@@ -16,6 +16,13 @@ pub struct Interner {
     strings: Vec<Box<str>>,
 }
 
+/// Two interners are equal when they hold the same strings under the same symbols.
+impl PartialEq for Interner {
+    fn eq(&self, other: &Self) -> bool {
+        self.strings == other.strings
+    }
+}
+
 impl Interner {
     pub fn new() -> Self {
         Self::default()

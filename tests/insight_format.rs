@@ -47,7 +47,7 @@ fn render() -> InsightPair {
     agg.absorb(read_file(&InputFile::Path(path)));
     let frames = Frames::new(agg).unwrap();
     let start = parse_event_minute("2020-07-21T20:56:00Z").unwrap();
-    let episode = Episode { series: 0, start, end: start + 5, detector: Detector::Rate, score: 9.0, observed: 3.0, expected: 0.0, window: 5, trigger_end: start + 5 };
+    let episode = Episode { series: 0, start, end: start + 5, detector: Detector::Rate, score: 9.0, observed: 3.0, expected: 0.0, window: 5, trigger_end: start + 5, reason: None };
     RenderContext { frames: &frames }.render(&episode)
 }
 

@@ -16,11 +16,13 @@
 pub mod behaviour;
 mod identity;
 pub mod range;
+mod retained;
 mod series;
 
 pub use behaviour::{WindowStats, WINDOW_MINUTES};
 pub use identity::principal_family;
 pub use range::DayRange;
+pub use retained::Retained;
 pub use series::{InsightType, SeriesKey};
 
 use crate::hash::{FastMap, FastSet};
@@ -129,10 +131,17 @@ pub struct Aggregates {
     pub range: Option<DayRange>,
     /// Days on which each scope (account, region) had management events.
     pub scope_days: FastSet<(Sym, Sym, Day)>,
+    /// Also count data events into series of their own (`--event-categories data`).
+    pub data_series: bool,
     /// Identities of the log files counted (directly, or through a counts table made
     /// from them): what a counts table written from this run was made from.
     pub sources: std::collections::BTreeSet<String>,
-    seen_ids: FastSet<u64>,
+    /// For a scope whose older days were let go (nightly state), the day its data began:
+    /// warm-up counts from there (see [`crate::detect::Timelines`]).
+    pub scope_began: FastMap<(Sym, Sym), Day>,
+    /// Deduplication keys seen, per day of eventTime (a key includes the minute, so a
+    /// duplicate always falls on the same day).
+    seen_ids: FastMap<Day, FastSet<u64>>,
     /// Principal family of each principal symbol seen so far (memoised).
     families: FastMap<Sym, Sym>,
     /// Counters per day of eventTime, so that out-of-range days can be removed exactly.
@@ -187,13 +196,16 @@ impl Aggregates {
         if let Some(key) = e.dedup_key {
             // The minute is part of the key: a true redelivery repeats the eventTime, and
             // a forged record reusing a real eventID at another time cannot hide it.
-            if !self.seen_ids.insert(crate::hash::stable_hash(&(key, e.minute))) {
+            if !self.seen_ids.entry(day).or_default().insert(crate::hash::stable_hash(&(key, e.minute))) {
                 tally.duplicates = 1;
                 self.days.entry(day).or_default().add(&tally);
                 return;
             }
         }
         note_category(&mut tally, e.category);
+        if e.category == Category::Data && self.data_series {
+            self.count_data(e);
+        }
         if e.is_management() {
             tally.management = calls;
             tally.read_only_inferred = u64::from(e.read_only_inferred) * calls;
@@ -228,6 +240,20 @@ impl Aggregates {
             self.iam_writes.entry((e.account, family)).or_default().push(write);
         }
         u64::from(e.calls)
+    }
+
+    /// Counts a data event into its call-rate series (read and write calls alike, as AWS
+    /// Insights on data events do) and, with an error code, its error series.
+    fn count_data(&mut self, e: &Event) {
+        self.scope_days.insert((e.account, e.region, e.minute.div_euclid(MINUTES_PER_DAY)));
+        if e.feeds != Some(Feeds::ErrorRate) {
+            let id = self.series_id(SeriesKey::call_rate(e));
+            self.add(id, e);
+        }
+        if let Some(code) = e.error.filter(|_| e.feeds != Some(Feeds::CallRate)) {
+            let id = self.series_id(SeriesKey::error_rate(e, code));
+            self.add(id, e);
+        }
     }
 
     /// Counts an event with an error code into its error series; true if it had one.
@@ -386,6 +412,7 @@ impl Aggregates {
             .map(|((a, f, w), stats)| ((s(a), s(f), w), stats.renumbered(&s, &ser)))
             .collect();
         self.scope_days = std::mem::take(&mut self.scope_days).into_iter().map(|(a, r, d)| (s(a), s(r), d)).collect();
+        self.scope_began = std::mem::take(&mut self.scope_began).into_iter().map(|((a, r), d)| ((s(a), s(r)), d)).collect();
         self.families = std::mem::take(&mut self.families)
             .into_iter()
             .filter(|(p, _)| used[*p as usize])
@@ -411,7 +438,7 @@ impl Aggregates {
         for (&(a, f, _), w) in &self.behaviour {
             [a, f].into_iter().chain(w.apis.iter().copied()).chain(w.agents.iter().copied()).chain(w.ips.iter().copied()).for_each(&mut mark);
         }
-        for &(a, r, _) in &self.scope_days {
+        for (a, r) in self.scope_days.iter().map(|&(a, r, _)| (a, r)).chain(self.scope_began.keys().copied()) {
             mark(a);
             mark(r);
         }

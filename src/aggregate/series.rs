@@ -45,6 +45,9 @@ pub struct SeriesKey {
     pub insight_type: InsightType,
     /// Set on error-rate series only: one series per error code.
     pub error: Option<Sym>,
+    /// A series of data events (S3 object calls, Lambda Invoke...; `--event-categories
+    /// data`), whose call rate counts read and write calls; false for management events.
+    pub data: bool,
 }
 
 impl SeriesKey {
@@ -56,6 +59,7 @@ impl SeriesKey {
             name: e.name,
             insight_type: InsightType::ApiCallRate,
             error: None,
+            data: e.category == crate::ingest::Category::Data,
         }
     }
 
@@ -63,11 +67,17 @@ impl SeriesKey {
         Self { insight_type: InsightType::ApiErrorRate, error: Some(code), ..Self::call_rate(e) }
     }
 
-    /// `account region source:name [type errorCode]`, for logs and explanations.
+    /// `Management` or `Data`: the record's `sourceEventCategory`.
+    pub fn source_category(&self) -> &'static str {
+        if self.data { "Data" } else { "Management" }
+    }
+
+    /// `account region source:name type [errorCode] [(data events)]`, for logs and explanations.
     pub fn describe(&self, strings: &Interner) -> String {
         let error = self.error.map(|e| format!(" {}", strings.resolve(e))).unwrap_or_default();
+        let data = if self.data { " (data events)" } else { "" };
         format!(
-            "{} {} {}:{} {}{}",
+            "{} {} {}:{} {}{}{data}",
             strings.resolve(self.account),
             strings.resolve(self.region),
             strings.resolve(self.source),

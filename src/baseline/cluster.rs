@@ -83,7 +83,8 @@ pub struct Behaviour {
 }
 
 impl Behaviour {
-    fn to_features(self) -> [f64; FEATURES] {
+    /// The feature vector, before standardisation.
+    pub fn features(self) -> [f64; FEATURES] {
         let calls = self.calls.max(1.0);
         [
             self.calls.ln_1p(),
@@ -127,7 +128,7 @@ impl BehaviourModel {
             return Err(ClusterError::TooFew(history.len()));
         }
         let step = history.len().div_ceil(params.max_windows.max(1));
-        let rows: Vec<[f64; FEATURES]> = history.iter().step_by(step).map(|b| b.to_features()).collect();
+        let rows: Vec<[f64; FEATURES]> = history.iter().step_by(step).map(|b| b.features()).collect();
         let raw = Array2::from_shape_fn((rows.len(), FEATURES), |(i, j)| rows[i][j]);
         let mean = raw.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(FEATURES));
         let scale = raw.std_axis(Axis(0), 0.0).mapv(|s| if s > 1e-9 { s } else { 1.0 });
@@ -166,7 +167,7 @@ impl BehaviourModel {
 
     /// Distance of a window to its nearest cluster, in standardised units.
     pub fn distance(&self, b: &Behaviour) -> f64 {
-        let row = (Array1::from(b.to_features().to_vec()) - &self.mean) / &self.scale;
+        let row = (Array1::from(b.features().to_vec()) - &self.mean) / &self.scale;
         self.distance_std(row.view())
     }
 
@@ -177,6 +178,64 @@ impl BehaviourModel {
             return 1.0;
         }
         (self.tail_share * (-(d - self.tail_start) / self.tail_mean_excess).exp()).max(crate::baseline::tail::MIN_P)
+    }
+}
+
+/// A fitted model as plain numbers: what the nightly state keeps (SPEC §7).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelParts {
+    /// Per-feature mean and standard deviation of the training windows.
+    pub mean: Vec<f64>,
+    pub scale: Vec<f64>,
+    /// One row per cluster, in standardised units.
+    pub centroids: Vec<Vec<f64>>,
+    /// Tail calibration: the distance where the exponential tail begins, the share of
+    /// training windows beyond it, and their mean excess distance.
+    pub tail_start: f64,
+    pub tail_share: f64,
+    pub tail_mean_excess: f64,
+}
+
+impl BehaviourModel {
+    pub fn to_parts(&self) -> ModelParts {
+        ModelParts {
+            mean: self.mean.to_vec(),
+            scale: self.scale.to_vec(),
+            centroids: self.centroids.rows().into_iter().map(|r| r.to_vec()).collect(),
+            tail_start: self.tail_start,
+            tail_share: self.tail_share,
+            tail_mean_excess: self.tail_mean_excess,
+        }
+    }
+
+    /// The model of `parts`, or why they do not make one (wrong sizes, non-finite or
+    /// non-positive numbers where the model divides by them).
+    pub fn from_parts(p: ModelParts) -> Result<Self, String> {
+        let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        if p.mean.len() != FEATURES || p.scale.len() != FEATURES || p.centroids.is_empty() || p.centroids.iter().any(|c| c.len() != FEATURES) {
+            return Err(format!("a behaviour model has {FEATURES} features per row and at least one centroid"));
+        }
+        let numbers_ok = finite(&p.mean)
+            && p.scale.iter().all(|s| s.is_finite() && *s > 0.0)
+            && p.centroids.iter().all(|c| finite(c))
+            && finite(&[p.tail_start])
+            && p.tail_share > 0.0
+            && p.tail_share <= 1.0
+            && p.tail_mean_excess.is_finite()
+            && p.tail_mean_excess > 0.0;
+        if !numbers_ok {
+            return Err("a behaviour model holds a number out of its range".to_string());
+        }
+        let k = p.centroids.len();
+        let centroids = Array2::from_shape_fn((k, FEATURES), |(i, j)| p.centroids[i][j]);
+        Ok(Self {
+            mean: Array1::from(p.mean),
+            scale: Array1::from(p.scale),
+            centroids,
+            tail_start: p.tail_start,
+            tail_share: p.tail_share,
+            tail_mean_excess: p.tail_mean_excess,
+        })
     }
 }
 
@@ -204,6 +263,17 @@ mod tests {
             new_agent: true, new_ip: true, new_apis: 5.0,
         };
         assert!(model.tail_probability(&burst) < 1e-7, "{}", model.tail_probability(&burst));
+    }
+
+    #[test]
+    fn a_model_survives_its_parts() {
+        let history: Vec<Behaviour> = (0..500).map(routine).collect();
+        let model = BehaviourModel::fit(&history, &ClusterParams::default()).unwrap();
+        let again = BehaviourModel::from_parts(model.to_parts()).unwrap();
+        assert_eq!(again.to_parts(), model.to_parts());
+        let mut bad = model.to_parts();
+        bad.scale[3] = 0.0;
+        assert!(BehaviourModel::from_parts(bad).is_err());
     }
 
     #[test]

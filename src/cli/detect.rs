@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use trailsight::detect::DetectParams;
 use trailsight::engine::{self, EngineError, Outputs};
+use trailsight::nightly::{self, Mode, NightParams};
 use trailsight::sink::{self, Deliveries, FileKind, SinkOptions, SinkSpec, Staged};
+use trailsight::state::StateDir;
 use trailsight::time::{parse_cli_time, Minute};
 
 /// Find unusual API call and error rates in CloudTrail logs.
@@ -104,6 +106,24 @@ pub struct DetectArgs {
     #[arg(long, value_name = "BYTES", default_value_t = trailsight::ingest::ReadLimits::DEFAULT_MAX_FILE_BYTES,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_file_bytes: u64,
+    /// Keep the model state in DIR between runs (the nightly job): read only the input
+    /// it has not seen, judge up to the newest data minus --delivery-lag, and write only
+    /// the Insight records not written before. Created on first use; see models/README.md.
+    #[arg(long, value_name = "DIR")]
+    pub(super) models: Option<PathBuf>,
+    /// With --models: minutes by which CloudTrail deliveries may lag; the newest minutes
+    /// are judged by the next run, when their late files have arrived.
+    #[arg(long, value_name = "MINUTES", default_value_t = 15, value_parser = clap::value_parser!(i64).range(0..=trailsight::nightly::MAX_DELIVERY_LAG))]
+    delivery_lag: i64,
+    /// With --models: days of eventIDs kept, so that records delivered again on a later
+    /// night are counted once.
+    #[arg(long, value_name = "DAYS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=trailsight::nightly::MAX_DEDUP_DAYS as u64))]
+    dedup_days: u64,
+    /// Event categories that get series: management (always), and data for Insights on
+    /// data events (S3 object calls, Lambda Invoke, DynamoDB...: their call rate counts
+    /// read and write calls; their records say sourceEventCategory "Data").
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "management")]
+    event_categories: Vec<EventCategory>,
     /// Exit with status 1 when any file or record had to be skipped.
     #[arg(long)]
     strict: bool,
@@ -120,7 +140,15 @@ const EXAMPLES: &str = "Examples:
   AWS_PROFILE=audit trailsight detect s3://trail-bucket/AWSLogs/ --since 2026-03-01
   TRAILSIGHT_HEC_TOKEN=... trailsight detect logs/ --sink hec+https://splunk:8088/services/collector/event
   zcat file.json.gz | trailsight detect - --warmup-days 0
-  trailsight detect --config /etc/trailsight/nightly.toml";
+  trailsight detect --config /etc/trailsight/nightly.toml
+  trailsight train AWSLogs/ --models models/          # learn, write nothing
+  trailsight detect AWSLogs/ --models models/ --out insights/   # each night";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EventCategory {
+    Management,
+    Data,
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum OutputFormat {
@@ -170,7 +198,7 @@ impl DetectArgs {
             index: self.hec_index.clone(),
         };
         let s3 = trailsight::source::S3Settings { endpoint: self.endpoint_url.clone() };
-        SinkOptions { hec, hec_token: std::env::var("TRAILSIGHT_HEC_TOKEN").ok(), s3, ..SinkOptions::default() }
+        SinkOptions { hec, hec_token: std::env::var("TRAILSIGHT_HEC_TOKEN").ok(), s3, keep_earlier_runs: self.models.is_some(), ..SinkOptions::default() }
     }
 }
 
@@ -188,9 +216,32 @@ fn clashing_sinks(specs: &[SinkSpec]) -> Option<String> {
 }
 
 pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
+    run_mode(args, Mode::Detect)
+}
+
+/// `trailsight train`: as `detect --models`, writing the state and no insight.
+pub fn train(args: DetectArgs) -> anyhow::Result<ExitCode> {
+    if args.models.is_none() {
+        eprintln!("trailsight: error: train needs --models DIR (where the state is kept)");
+        return Ok(ExitCode::from(2));
+    }
+    for (given, flag) in [(args.out.is_some(), "--out"), (args.explain.is_some(), "--explain")] {
+        if given {
+            eprintln!("trailsight: error: train writes no insights: {flag} is for detect");
+            return Ok(ExitCode::from(2));
+        }
+    }
+    run_mode(args, Mode::Train)
+}
+
+fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
     if args.paths.is_empty() {
         let hint = args.config.as_deref().map(|p| format!(" or `paths = [...]` in {}", p.display())).unwrap_or_default();
         eprintln!("trailsight: error: no input: give PATH... (a folder, a file or -){hint}");
+        return Ok(ExitCode::from(2));
+    }
+    if !args.event_categories.contains(&EventCategory::Management) {
+        eprintln!("trailsight: error: --event-categories must include management (data adds to it): management,data");
         return Ok(ExitCode::from(2));
     }
     let params = match args.params() {
@@ -214,9 +265,28 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
+    let state_dir = match args.models.as_deref().map(StateDir::open).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("trailsight: error: --models: {e}");
+            return Ok(ExitCode::from(super::EXIT_FAILURE));
+        }
+    };
+    let state = match state_dir.as_ref().map(StateDir::load).transpose() {
+        Ok(s) => s.flatten(),
+        Err(e) => {
+            eprintln!("trailsight: error: --models: {e}");
+            return Ok(ExitCode::from(super::EXIT_FAILURE));
+        }
+    };
+    if state.is_some() {
+        tracing::info!("state loaded");
+    }
+    let models_root = state_dir.as_ref().and_then(|d| d.root().canonicalize().ok());
     let progress = Progress::new(args.quiet);
     let admit = |f: &trailsight::ingest::InputFile| {
         own_outputs.admits(f, args.quiet)
+            && !is_in_models(f, models_root.as_deref())
             && match f {
                 trailsight::ingest::InputFile::Path(p) => args.allow_unverified || !refused.contains_key(p),
                 trailsight::ingest::InputFile::Stdin => args.allow_unverified || !args.verify,
@@ -228,12 +298,27 @@ pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
         admit: &admit,
         limits: trailsight::ingest::ReadLimits { max_file_bytes: args.max_file_bytes },
         remote: &remote,
+        data_events: args.event_categories.contains(&EventCategory::Data),
     };
-    let outcome = engine::run_admitting(&inputs, &params, outputs, &|n| progress.start(n), &|| progress.tick());
+    let outcome = match &state_dir {
+        None => engine::run_admitting(&inputs, &params, outputs, &|n| progress.start(n), &|| progress.tick()).map(|run| (run, None)),
+        Some(_) => {
+            let night = NightParams { mode, delivery_lag: args.delivery_lag, dedup_days: args.dedup_days as usize };
+            nightly::run(&inputs, &params, &night, state, outputs, &|n| progress.start(n), &|| progress.tick()).map(|(run, next)| (run, Some(next)))
+        }
+    };
     progress.finish();
     match outcome {
-        Ok(run) => {
+        Ok((mut run, next)) => {
+            // Outputs first, then the state (the commit point): a crash between the two
+            // writes the same records again next run, never loses one.
             let undelivered = commits.commit()?;
+            if let (Some(dir), Some(next)) = (&state_dir, next) {
+                let size = dir.save(&next).map_err(|e| anyhow::anyhow!("--models: {e}"))?;
+                if let Some(night) = run.night.as_mut() {
+                    night.size = size;
+                }
+            }
             if !args.quiet {
                 summary::print(&run);
             }
@@ -286,6 +371,12 @@ fn s3_inputs(args: &DetectArgs, params: &DetectParams) -> Result<(Vec<PathBuf>, 
             Err(ExitCode::from(super::EXIT_FAILURE))
         }
     }
+}
+
+/// True for a file inside the state folder (its counts table is not input).
+fn is_in_models(file: &trailsight::ingest::InputFile, root: Option<&Path>) -> bool {
+    let (trailsight::ingest::InputFile::Path(path), Some(root)) = (file, root) else { return false };
+    path.canonicalize().is_ok_and(|p| p.starts_with(root))
 }
 
 /// This run's output files, staged under temporary names until the run has succeeded

@@ -2,8 +2,13 @@
 
 mod config;
 mod detect;
+mod explain;
+mod investigate;
+mod report;
 mod simulate;
 mod summary;
+mod timeline;
+mod top;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -26,8 +31,16 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Detect(detect::DetectArgs),
+    /// Learn from history into a model state (--models DIR) and write no insight: the
+    /// first step of a nightly job. Takes detect's options; later `detect --models DIR`
+    /// runs go on from the state.
+    Train(detect::DetectArgs),
     Simulate(simulate::SimulateArgs),
     ValidateLogs(validate::ValidateArgs),
+    Timeline(timeline::TimelineArgs),
+    Top(top::TopArgs),
+    Explain(explain::ExplainArgs),
+    Report(report::ReportArgs),
 }
 
 /// Exit code when the run could not read anything or could not write its output.
@@ -44,8 +57,13 @@ pub fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Detect(args) => detect::run(args),
+        Command::Train(args) => detect::train(args),
         Command::Simulate(args) => simulate::run(args),
         Command::ValidateLogs(args) => validate::run(args),
+        Command::Timeline(args) => timeline::run(args),
+        Command::Top(args) => top::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => code,
@@ -85,7 +103,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// With `detect --config FILE`, the command line again with the file's flags placed
 /// before the typed ones (which override them) and its paths where none were typed.
 fn with_config(cli: Cli) -> Result<Cli, config::ConfigError> {
-    let Command::Detect(args) = &cli.command else {
+    let (Command::Detect(args) | Command::Train(args)) = &cli.command else {
         return Ok(cli);
     };
     let Some(path) = &args.config else {
@@ -93,7 +111,7 @@ fn with_config(cli: Cli) -> Result<Cli, config::ConfigError> {
     };
     let file = config::read(path)?;
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let at = argv.iter().position(|a| a == "detect").map_or(argv.len(), |i| i + 1);
+    let at = argv.iter().position(|a| a == "detect" || a == "train").map_or(argv.len(), |i| i + 1);
     argv.splice(at..at, file.flags);
     if args.paths.is_empty() {
         argv.extend(file.paths);

@@ -52,6 +52,7 @@ fn lines(run: &RunSummary) -> Vec<String> {
         insights(InsightType::ApiCallRate),
         insights(InsightType::ApiErrorRate)
     ));
+    out.extend(night_lines(run));
     for note in &run.episodes {
         let e = &note.episode;
         out.push(format!(
@@ -64,6 +65,43 @@ fn lines(run: &RunSummary) -> Vec<String> {
             e.score,
             e.detector.as_str()
         ));
+    }
+    out
+}
+
+/// What a run with --models carried over and decided.
+fn night_lines(run: &RunSummary) -> Vec<String> {
+    let Some(n) = &run.night else { return Vec::new() };
+    let mut out = Vec::new();
+    out.push(format!(
+        "  state: {} before this one; files: {} already read, {} new, {} changed and read again{}",
+        plural(n.earlier_runs, "run"),
+        n.already_read,
+        n.new_files,
+        n.changed.len(),
+        if n.too_old > 0 { format!(", {} dated before the kept history not read", n.too_old) } else { String::new() }
+    ));
+    for path in n.changed.iter().take(5) {
+        out.push(format!("    changed since it was read: {path}"));
+    }
+    if let Some(w) = n.watermark {
+        let before = n.previous_watermark.map(|p| format!(" (last run: {})", format_minute(p))).unwrap_or_default();
+        out.push(format!("  judged up to {} (newest data minus the delivery lag){before}", format_minute(w)));
+    }
+    let verb = if n.train { "learned as known (train writes none)" } else { "written" };
+    out.push(format!(
+        "  records: {} {verb}; {} wait for later data; {} open (Start written, End to come)",
+        plural(n.records as u64, "record"),
+        plural(n.held_back as u64, "insight"),
+        n.open
+    ));
+    let z = &n.size;
+    out.push(format!(
+        "  state size: {} bytes ({} days, {} series, {} count cells, {} behaviour windows, {} eventIDs)",
+        z.bytes, z.days, z.series, z.cells, z.windows, z.event_ids
+    ));
+    if !n.settings_changed.is_empty() {
+        out.push(format!("  warning: settings differ from the ones the state was built with: {}", n.settings_changed.join(", ")));
     }
     out
 }
@@ -86,12 +124,22 @@ fn warming_up_lines(run: &RunSummary) -> Vec<String> {
 /// What was read and what was skipped, per file.
 fn input_lines(run: &RunSummary) -> Vec<String> {
     let s = &run.stats;
-    let mut out = vec![format!(
-        "trailsight: read {}: {}, {} dropped",
-        plural(run.reports.len() as u64, "file"),
-        plural(s.records, "record"),
-        plural(s.duplicates, "duplicate")
-    )];
+    let mut out = vec![match &run.night {
+        // The counters cover the kept history; this run's files are what it read.
+        Some(_) => format!(
+            "trailsight: read {}: {} ({} in the kept history), {} dropped",
+            plural(run.reports.len() as u64, "file"),
+            plural(run.reports.iter().map(|r| r.records as u64).sum(), "record"),
+            s.records,
+            plural(s.duplicates, "duplicate")
+        ),
+        None => format!(
+            "trailsight: read {}: {}, {} dropped",
+            plural(run.reports.len() as u64, "file"),
+            plural(s.records, "record"),
+            plural(s.duplicates, "duplicate")
+        ),
+    }];
     if s.out_of_range > 0 {
         out.push(format!(
             "  {} skipped: eventTime out of range (the data spans {})",

@@ -2,8 +2,8 @@
 //!
 //! Windows are built per principal (role, not session) in time order, each marked with
 //! what was new for that principal (user agent, source IP, APIs). The k-means model of
-//! [`crate::baseline::cluster`] is fitted on the windows of the `history_days` before the
-//! judged period; a judged window whose calibrated tail probability is below `alpha`,
+//! [`crate::baseline::cluster`] is fitted each week (Monday 00:00 UTC) on the windows of
+//! the `history_days` before it (see [`WeeklyModels`]); a judged window whose calibrated tail probability is below `alpha`,
 //! and which has enough writes or errors to matter, becomes a burst. Each burst is
 //! reported as an episode on every write or error series the principal pushed above its
 //! time-of-day rate (`min_ratio` times it, and [`BehaviourParams::min_series_calls`]
@@ -17,7 +17,7 @@ use crate::baseline::tail::score;
 use crate::frame::{self, AttributionTable, CountsTable, Frames};
 use crate::intern::Sym;
 use crate::time::{Minute, MINUTES_PER_DAY};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// Settings of the behaviour detector.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,27 +73,31 @@ struct PrincipalWindows {
     windows: Vec<(Minute, Behaviour, Vec<(SeriesId, u32)>, u32)>,
 }
 
-/// Finds windows unlike anything in the history and reports them per series.
+/// Finds windows unlike anything in the history and reports them per series, fitting
+/// each week's model afresh.
 pub fn detect(frames: &Frames, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
+    detect_with(frames, timelines, params, &mut WeeklyModels::default())
+}
+
+/// [`detect`], reusing the models in `models` whose training windows are unchanged and
+/// adding the ones it fits (the nightly state keeps them between runs).
+pub fn detect_with(frames: &Frames, timelines: &Timelines, params: &DetectParams, models: &mut WeeklyModels) -> Vec<Episode> {
     let (table, attributions) = (&frames.counts, &frames.attributions);
-    let principals = principal_timelines(&frames.behaviour);
     let history_minutes = params.baseline.history_days as Minute * MINUTES_PER_DAY;
-    let history: Vec<Behaviour> = principals
+    let principals = principal_timelines(&frames.behaviour, history_minutes);
+    let weeks: std::collections::BTreeSet<Minute> = principals
         .iter()
         .flat_map(|p| {
             let t = timelines.of_account(p.account);
-            let training = t.judge_from - history_minutes..t.judge_from;
-            p.windows.iter().filter(move |w| training.contains(&w.0)).map(|w| w.1)
+            p.windows.iter().filter(move |w| t.is_judged(w.0) && w.3 >= params.behaviour.min_actions).map(|w| week_start(w.0))
         })
         .collect();
-    let model = match BehaviourModel::fit(&history, &params.behaviour.model) {
-        Ok(model) => model,
-        Err(why) => {
-            tracing::info!(windows = history.len(), %why, "behaviour model skipped");
-            return Vec::new();
-        }
-    };
-    tracing::info!(windows = history.len(), "behaviour model fitted");
+    for &week in &weeks {
+        let training = week - history_minutes..week;
+        let history: Vec<Behaviour> =
+            principals.iter().flat_map(|p| p.windows.iter().filter(|w| training.contains(&w.0)).map(|w| w.1)).collect();
+        models.ensure(week, &history, &params.behaviour.model);
+    }
     let bp = &params.behaviour;
     let mut out = Vec::new();
     for p in &principals {
@@ -103,6 +107,7 @@ pub fn detect(frames: &Frames, timelines: &Timelines, params: &DetectParams) -> 
             if *actions < bp.min_actions {
                 continue;
             }
+            let Some(model) = models.model(week_start(*start)) else { continue };
             let prob = model.tail_probability(b);
             if prob >= params.alpha() {
                 continue;
@@ -126,6 +131,70 @@ pub fn detect(frames: &Frames, timelines: &Timelines, params: &DetectParams) -> 
         }
     }
     out
+}
+
+/// Monday 00:00 UTC of the week holding `m`: the behaviour model is refitted weekly.
+pub fn week_start(m: Minute) -> Minute {
+    // 1970-01-05, day 4 of the epoch, was a Monday.
+    let day = m.div_euclid(MINUTES_PER_DAY);
+    ((day - 4).div_euclid(7) * 7 + 4) * MINUTES_PER_DAY
+}
+
+/// The behaviour models by week: each judges the windows of its week (Monday 00:00 UTC
+/// on) and was fitted on the windows of the `history_days` before that Monday, so a
+/// model never sees what it judges, and a run over a long history, or the nightly runs
+/// over it, judge every week with the same model. A week with too few windows has none.
+#[derive(Debug, Clone, Default)]
+pub struct WeeklyModels {
+    pub weeks: BTreeMap<Minute, FittedWeek>,
+}
+
+/// One week's model and the fingerprint of the windows it was fitted on.
+#[derive(Debug, Clone)]
+pub struct FittedWeek {
+    /// Stable hash of the training windows' features: a kept model is reused only
+    /// when the windows it would be fitted on are the same.
+    pub fingerprint: u64,
+    pub windows: usize,
+    pub model: Option<BehaviourModel>,
+}
+
+impl WeeklyModels {
+    /// Fits the model of `week` on `history` unless the one kept was fitted on the same.
+    fn ensure(&mut self, week: Minute, history: &[Behaviour], params: &ClusterParams) {
+        let fingerprint = fingerprint(history, params);
+        if self.weeks.get(&week).is_some_and(|w| w.fingerprint == fingerprint) {
+            return;
+        }
+        let model = match BehaviourModel::fit(history, params) {
+            Ok(model) => {
+                tracing::info!(windows = history.len(), week = %crate::time::format_minute(week), "behaviour model fitted");
+                Some(model)
+            }
+            Err(why) => {
+                tracing::info!(windows = history.len(), %why, "behaviour model skipped");
+                None
+            }
+        };
+        self.weeks.insert(week, FittedWeek { fingerprint, windows: history.len(), model });
+    }
+
+    fn model(&self, week: Minute) -> Option<&BehaviourModel> {
+        self.weeks.get(&week).and_then(|w| w.model.as_ref())
+    }
+
+    /// Forgets the models of weeks before `week`.
+    pub fn forget_before(&mut self, week: Minute) {
+        self.weeks.retain(|&w, _| w >= week);
+    }
+}
+
+/// Stable hash of what a fit depends on: the windows' features and the settings.
+fn fingerprint(history: &[Behaviour], params: &ClusterParams) -> u64 {
+    let mut bits: Vec<u64> = history.iter().flat_map(|b| b.features()).map(f64::to_bits).collect();
+    bits.extend([params.clusters, params.min_windows, params.max_windows].map(|v| v as u64));
+    bits.push(params.tail_quantile.to_bits());
+    crate::hash::stable_hash(&bits)
 }
 
 /// One principal's run of anomalous windows, `[from, to)`.
@@ -159,23 +228,29 @@ fn episode(table: &CountsTable, attributions: &AttributionTable, timeline: &Time
         expected: rate * (end - start) as f64,
         window: WINDOW_MINUTES as usize,
         trigger_end: end,
+        reason: None,
     })
 }
 
-/// Every principal's windows in time order, with novelty marked against its own past.
-fn principal_timelines(table: &[frame::PrincipalWindows]) -> Vec<PrincipalWindows> {
+/// Every principal's windows in time order, with novelty marked against its own past
+/// `history` minutes (what it last did longer ago than that is new again, so that the
+/// features, like the baselines, depend only on the history a run keeps).
+fn principal_timelines(table: &[frame::PrincipalWindows], history: Minute) -> Vec<PrincipalWindows> {
     table
         .iter()
-        .map(|p| PrincipalWindows { account: p.account, family: p.family, windows: with_novelty(&p.windows) })
+        .map(|p| PrincipalWindows { account: p.account, family: p.family, windows: with_novelty(&p.windows, history) })
         .collect()
 }
 
-fn with_novelty(windows: &[(Minute, WindowStats)]) -> Vec<(Minute, Behaviour, Vec<(SeriesId, u32)>, u32)> {
-    let (mut agents, mut ips, mut apis) = (HashSet::new(), HashSet::new(), HashSet::new());
+fn with_novelty(windows: &[(Minute, WindowStats)], history: Minute) -> Vec<(Minute, Behaviour, Vec<(SeriesId, u32)>, u32)> {
+    let (mut agents, mut ips, mut apis) = (HashMap::new(), HashMap::new(), HashMap::new());
     windows
         .iter()
         .map(|&(start, ref w)| {
-            let new = |seen: &mut HashSet<Sym>, values: &[Sym]| values.iter().filter(|v| seen.insert(**v)).count();
+            // New: not seen in the `history` minutes before this window.
+            let new = |seen: &mut HashMap<Sym, Minute>, values: &[Sym]| {
+                values.iter().filter(|v| seen.insert(**v, start).is_none_or(|last| last < start - history)).count()
+            };
             let b = Behaviour {
                 calls: f64::from(w.calls),
                 writes: f64::from(w.writes),

@@ -160,6 +160,7 @@ fn judge(
         expected,
         window: minutes,
         trigger_end: timeline.origin + end as Minute,
+        reason: None,
     })
 }
 

@@ -16,6 +16,8 @@ pub enum Detector {
     Drop,
     /// Three sigma over the last seven days: the benchmark's point of comparison.
     Naive,
+    /// A principal's first IAM writes, unusual for it and for its account.
+    FirstSeenIam,
 }
 
 impl Detector {
@@ -26,6 +28,7 @@ impl Detector {
             Self::Behaviour => "principal-kmeans",
             Self::Drop => "seasonal-negative-binomial-drop",
             Self::Naive => "naive-3-sigma",
+            Self::FirstSeenIam => "first-seen-iam",
         }
     }
 }
@@ -46,6 +49,9 @@ pub struct Episode {
     pub window: usize,
     /// End (exclusive) of that triggering window.
     pub trigger_end: Minute,
+    /// The model's own account of why, where it has more to say than its score (the
+    /// first-seen IAM model), for `--explain`.
+    pub reason: Option<String>,
 }
 
 impl Episode {
@@ -89,6 +95,7 @@ fn absorb(into: &mut Episode, other: Episode) {
         into.detector = other.detector;
         into.window = other.window;
         into.trigger_end = other.trigger_end;
+        into.reason = other.reason;
     }
 }
 
@@ -98,7 +105,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn ep(series: SeriesId, start: Minute, end: Minute, score: f64) -> Episode {
-        Episode { series, start, end, detector: Detector::Rate, score, observed: 1.0, expected: 0.0, window: 5, trigger_end: end }
+        Episode { series, start, end, detector: Detector::Rate, score, observed: 1.0, expected: 0.0, window: 5, trigger_end: end, reason: None }
     }
 
     #[test]

@@ -176,6 +176,7 @@ fn per_api(writes: &[IamWrite], b: &Burst, table: &CountsTable, timeline: &Timel
                 expected: rate * (end - start) as f64,
                 window: b.window,
                 trigger_end: end,
+                reason: None,
             }
         })
         .collect()

@@ -11,6 +11,7 @@
 pub mod behaviour;
 pub mod drop;
 pub mod episode;
+pub mod first_iam;
 pub mod iam_burst;
 pub mod naive;
 pub mod rate;
@@ -18,9 +19,10 @@ pub mod routine;
 pub mod timeline;
 mod window;
 
-pub use behaviour::{BehaviourParamError, BehaviourParams};
+pub use behaviour::{BehaviourParamError, BehaviourParams, FittedWeek, WeeklyModels};
 pub use drop::{DropParamError, DropParams};
 pub use episode::{Detector, Episode};
+pub use first_iam::{FirstIamParamError, FirstIamParams};
 pub use iam_burst::{IamBurstParamError, IamBurstParams};
 pub use rate::{RateParamError, RateParams};
 pub use routine::{RoutineParamError, RoutineParams};
@@ -68,6 +70,7 @@ pub struct DetectParams {
     pub rate: RateParams,
     pub drop: DropParams,
     pub iam: IamBurstParams,
+    pub first_iam: FirstIamParams,
     pub behaviour: BehaviourParams,
     pub routine: RoutineParams,
 }
@@ -86,6 +89,7 @@ impl Default for DetectParams {
             rate: RateParams::default(),
             drop: DropParams::default(),
             iam: IamBurstParams::default(),
+            first_iam: FirstIamParams::default(),
             behaviour: BehaviourParams::default(),
             routine: RoutineParams::default(),
         }
@@ -115,6 +119,8 @@ pub enum DetectParamError {
     Drop(#[from] DropParamError),
     #[error(transparent)]
     Iam(#[from] IamBurstParamError),
+    #[error(transparent)]
+    FirstIam(#[from] FirstIamParamError),
     #[error(transparent)]
     Behaviour(#[from] BehaviourParamError),
     #[error(transparent)]
@@ -157,6 +163,7 @@ impl DetectParams {
         self.rate.check()?;
         self.drop.check()?;
         self.iam.check()?;
+        self.first_iam.check()?;
         self.behaviour.check()?;
         self.routine.check()?;
         Ok(self)
@@ -172,6 +179,11 @@ impl DetectParams {
 /// then start. An episode is kept only where its own scope (account x region) is past
 /// its warm-up.
 pub fn detect(frames: &Frames, timelines: &Timelines, params: &DetectParams) -> Vec<Episode> {
+    detect_with(frames, timelines, params, &mut WeeklyModels::default())
+}
+
+/// [`detect`], with the behaviour models kept from earlier runs (see [`WeeklyModels`]).
+pub fn detect_with(frames: &Frames, timelines: &Timelines, params: &DetectParams, models: &mut WeeklyModels) -> Vec<Episode> {
     if !timelines.has_judged_minutes() {
         return Vec::new();
     }
@@ -184,7 +196,8 @@ pub fn detect(frames: &Frames, timelines: &Timelines, params: &DetectParams) -> 
                 .flat_map_iter(|s| rate::detect_series(table, attributions, s, timelines.of_series(s), params))
                 .collect();
             found.extend(iam_burst::detect(frames, timelines, params));
-            found.extend(behaviour::detect(frames, timelines, params));
+            found.extend(first_iam::detect(frames, timelines, params));
+            found.extend(behaviour::detect_with(frames, timelines, params, models));
             found
         }
         Model::Naive => series.into_par_iter().flat_map_iter(|s| naive::detect_series(table, s, timelines.of_series(s))).collect(),
@@ -207,7 +220,7 @@ mod tests {
 
     #[test]
     fn every_unusable_knob_is_refused_by_name() {
-        let cases: [(&str, Spoil); 24] = [
+        let cases: [(&str, Spoil); 26] = [
             ("sensitivity", |p| p.sensitivity = 0.0),
             ("min_ratio", |p| p.min_ratio = f64::NAN),
             ("history_days", |p| p.baseline.history_days = 0),
@@ -226,6 +239,8 @@ mod tests {
             ("iam.window", |p| p.iam.window = 0),
             ("iam.min_calls", |p| p.iam.min_calls = 0),
             ("iam.history_ratio", |p| p.iam.history_ratio = 0.5),
+            ("first_iam.alpha", |p| p.first_iam.alpha = 1.0),
+            ("first_iam.window", |p| p.first_iam.window = 0),
             ("behaviour.model.clusters", |p| p.behaviour.model.clusters = 0),
             ("behaviour.model.min_windows", |p| p.behaviour.model.min_windows = 3),
             ("behaviour.model.tail_quantile", |p| p.behaviour.model.tail_quantile = 1.0),

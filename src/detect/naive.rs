@@ -45,6 +45,7 @@ pub fn detect_series(table: &CountsTable, s: SeriesId, timeline: &Timeline) -> V
                     expected: mean,
                     window: 1,
                     trigger_end: minute + 1,
+                    reason: None,
                 }),
             }
         }

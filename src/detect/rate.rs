@@ -248,6 +248,7 @@ impl<'a> DayView<'a> {
             expected: (start..end).map(|g| self.expected_at(g)).sum(),
             window: span.window,
             trigger_end: timeline.origin + span.trigger_end as Minute,
+            reason: None,
         })
     }
 }

@@ -144,6 +144,7 @@ mod tests {
         let e = Episode {
             series: 0, start: today, end: today + 4, detector: Detector::Rate, score: 9.0,
             observed: today_calls as f64, expected: 0.1, window: 5, trigger_end: today + 4,
+            reason: None,
         };
         (table, e)
     }

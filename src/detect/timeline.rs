@@ -32,11 +32,13 @@ pub struct Timeline {
 
 impl Timeline {
     /// The timeline of data from day `first_day` to the end of `range`, whose newest
-    /// record is at `last_minute`.
-    pub fn new(first_day: i64, range: DayRange, last_minute: Minute, params: &DetectParams) -> Self {
+    /// record is at `last_minute`, for a scope whose data began on `since_day` (the same
+    /// day, unless older days were let go: the nightly state keeps only the history the
+    /// models read, but warm-up counts from the scope's real first day).
+    pub fn new(first_day: i64, since_day: i64, range: DayRange, last_minute: Minute, params: &DetectParams) -> Self {
         let origin = first_day * MINUTES_PER_DAY;
         let days = (range.last - first_day + 1).max(1) as usize;
-        let warm = origin + params.warmup_days as Minute * MINUTES_PER_DAY;
+        let warm = since_day.min(first_day) * MINUTES_PER_DAY + params.warmup_days as Minute * MINUTES_PER_DAY;
         let judge_from = params.since.map_or(warm, |s| s.max(warm));
         let end = origin + days as Minute * MINUTES_PER_DAY;
         let judge_to = params.until.map_or(end, |u| u.min(end));
@@ -89,16 +91,19 @@ impl Timelines {
             let first = first_days.entry((account, region)).or_insert(day);
             *first = (*first).min(day);
         }
+        // The day each scope's data began, where older days were let go (nightly state).
+        let began = |k: &(Sym, Sym), d: i64| agg.scope_began.get(k).map_or(d, |&b| b.min(d));
         let all_first = first_days.values().copied().min()?;
-        let all = Timeline::new(all_first, range, last, params);
+        let all_began = first_days.iter().map(|(k, &d)| began(k, d)).min()?;
+        let all = Timeline::new(all_first, all_began, range, last, params);
         let scopes: BTreeMap<(Sym, Sym), Timeline> =
-            first_days.iter().map(|(&k, &d)| (k, Timeline::new(d, range, last, params))).collect();
-        let mut account_days: BTreeMap<Sym, i64> = BTreeMap::new();
-        for (&(account, _), &d) in &first_days {
-            let first = account_days.entry(account).or_insert(d);
-            *first = (*first).min(d);
+            first_days.iter().map(|(k, &d)| (*k, Timeline::new(d, began(k, d), range, last, params))).collect();
+        let mut account_days: BTreeMap<Sym, (i64, i64)> = BTreeMap::new();
+        for (k, &d) in &first_days {
+            let first = account_days.entry(k.0).or_insert((d, began(k, d)));
+            *first = (first.0.min(d), first.1.min(began(k, d)));
         }
-        let accounts = account_days.into_iter().map(|(a, d)| (a, Timeline::new(d, range, last, params))).collect();
+        let accounts = account_days.into_iter().map(|(a, (d, b))| (a, Timeline::new(d, b, range, last, params))).collect();
         let series = agg.series.iter().map(|k| scopes.get(&(k.account, k.region)).copied().unwrap_or(all)).collect();
         Some(Self { all, scopes, accounts, series })
     }

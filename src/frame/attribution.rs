@@ -72,6 +72,12 @@ impl AttributionTable {
         out
     }
 
+    /// Every cell, sorted by (series, minute, principal, agent, error): what the
+    /// investigation commands group by any attribute.
+    pub fn cells(&self) -> &[(AttributionKey, u32)] {
+        &self.cells
+    }
+
     /// The cells of series `s` during `[from, to)`.
     fn window(&self, s: SeriesId, from: Minute, to: Minute) -> &[(AttributionKey, u32)] {
         let Some((&a, &b)) = self.offsets.get(s as usize).zip(self.offsets.get(s as usize + 1)) else {

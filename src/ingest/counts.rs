@@ -16,6 +16,7 @@
 //! | `user_identity_arn`    | string, nullable            | principal                            |
 //! | `user_agent`           | string, nullable            | user agent                           |
 //! | `count`                | integer                     | calls in the cell                    |
+//! | `event_category`       | string, optional            | `Management` (when absent) or `Data` |
 //!
 //! `trailsight detect --write-counts FILE` writes exactly this table, and README.md has
 //! the Athena SQL that makes it. A call-rate row feeds only its call-rate series and an
@@ -51,6 +52,7 @@ pub mod columns {
     pub const USER_IDENTITY_ARN: &str = "user_identity_arn";
     pub const USER_AGENT: &str = "user_agent";
     pub const COUNT: &str = "count";
+    pub const EVENT_CATEGORY: &str = "event_category";
 }
 
 use columns::*;
@@ -126,6 +128,7 @@ struct Columns {
     error: Option<StringChunked>,
     arn: Option<StringChunked>,
     agent: Option<StringChunked>,
+    category: Option<StringChunked>,
     count: Int64Chunked,
 }
 
@@ -145,6 +148,7 @@ impl Columns {
             error: optional(ERROR_CODE)?,
             arn: optional(USER_IDENTITY_ARN)?,
             agent: optional(USER_AGENT)?,
+            category: optional(EVENT_CATEGORY)?,
             count: frame.column(COUNT)?.cast(&DataType::Int64)?.i64()?.clone(),
         })
     }
@@ -176,6 +180,11 @@ fn row(c: &Columns, i: usize, strings: &mut Interner) -> Result<Event, RecordSki
         col.as_ref().and_then(|col| col.get(i))
     }
     let error = get(&c.error, i);
+    let category = match get(&c.category, i) {
+        None | Some("Management") => Category::Management,
+        Some("Data") => Category::Data,
+        Some(other) => return Err(RecordSkip::BadField(format!("row {i}: event_category {other:?}"))),
+    };
     if feeds == Feeds::ErrorRate && error.is_none() {
         return Err(RecordSkip::MissingField("error_code"));
     }
@@ -201,7 +210,7 @@ fn row(c: &Columns, i: usize, strings: &mut Interner) -> Result<Event, RecordSki
         principal: strings.intern(get(&c.arn, i).unwrap_or(NULL_VALUE)),
         agent: strings.intern(get(&c.agent, i).unwrap_or(NULL_VALUE)),
         ip: strings.intern(NULL_VALUE),
-        category: Category::Management,
+        category,
         read_only: feeds == Feeds::ErrorRate,
         read_only_inferred: false,
         calls,
@@ -243,6 +252,8 @@ pub struct Row<'a> {
     pub error: Option<&'a str>,
     pub principal: &'a str,
     pub agent: &'a str,
+    /// `Management` or `Data` (the series' `sourceEventCategory`).
+    pub category: &'static str,
     pub calls: u32,
 }
 
@@ -260,6 +271,7 @@ pub fn write_with_sources<'a>(
 ) -> PolarsResult<()> {
     let (mut minute, mut account, mut region, mut source, mut name, mut kind, mut error, mut arn, mut agent, mut count) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut category = vec![];
     let nullable = |s: &'a str| (s != NULL_VALUE).then_some(s);
     for r in rows {
         minute.push(r.minute.saturating_mul(60_000));
@@ -271,6 +283,7 @@ pub fn write_with_sources<'a>(
         error.push(r.error);
         arn.push(nullable(r.principal));
         agent.push(nullable(r.agent));
+        category.push(r.category);
         count.push(r.calls);
     }
     let minute = Column::new(MINUTE.into(), minute).cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)))?;
@@ -285,6 +298,7 @@ pub fn write_with_sources<'a>(
         Column::new(USER_IDENTITY_ARN.into(), arn),
         Column::new(USER_AGENT.into(), agent),
         Column::new(COUNT.into(), count),
+        Column::new(EVENT_CATEGORY.into(), category),
     ])?;
     let sources = serde_json::to_string(sources).map_err(|e| polars_err!(ComputeError: "{e}"))?;
     let metadata = KeyValueMetadata::from_static(vec![(SOURCES_KEY.to_string(), sources)]);
@@ -307,6 +321,7 @@ mod tests {
             error: None,
             principal: "arn:aws:iam::111122223333:user/a",
             agent: NULL_VALUE,
+            category: "Management",
             calls,
         }
     }

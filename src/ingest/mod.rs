@@ -96,6 +96,27 @@ pub fn read_file_with(file: &InputFile, limits: &ReadLimits) -> FileBatch {
     batch
 }
 
+/// Calls `visit` with the JSON text and the typed [`Event`] of every usable record of a
+/// log file, in file order (its strings in `strings`), within `limits`: what the
+/// investigation commands read to show raw records and source IPs, which the aggregates
+/// do not keep. A counts table holds no records and visits nothing; problems are not
+/// reported here (a run over the same files reports them).
+pub fn visit_records(file: &InputFile, limits: &ReadLimits, strings: &mut Interner, visit: &mut dyn FnMut(&[u8], &Event, &Interner)) {
+    let Ok((reader, _)) = open(file) else { return };
+    let mut stored = Capped::new(reader, limits.max_file_bytes);
+    let Ok(head) = decode::read_head(&mut stored) else { return };
+    let format = decode::sniff(&head);
+    if format == Format::Parquet {
+        return;
+    }
+    let mut text = Capped::new(text_of(format, head, &mut stored), limits.max_file_bytes);
+    parse::scan(&mut text, |raw| {
+        if let Ok(event) = record::to_event(raw, strings) {
+            visit(raw, &event, strings);
+        }
+    });
+}
+
 /// The file's reader, and its size on disk when it has one.
 fn open(file: &InputFile) -> io::Result<(Box<dyn Read>, Option<u64>)> {
     match file {

@@ -35,6 +35,9 @@ pub struct Explanation {
     pub observed_calls: f64,
     pub expected_calls: f64,
     pub principals: Vec<PrincipalShare>,
+    /// The model's reasoning, where it gives one (the first-seen IAM model does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
     pub summary: String,
 }
 
@@ -81,6 +84,7 @@ impl RenderContext<'_> {
             observed_calls: e.observed,
             expected_calls: (e.expected * 100.0).round() / 100.0,
             principals,
+            reasoning: e.reason.clone(),
             summary,
         }
     }

@@ -88,7 +88,7 @@ impl RenderContext<'_> {
                 event_name: s.resolve(key.name).to_string(),
                 insight_type: key.insight_type.as_str(),
                 error_code: key.error.map(|e| s.resolve(e).to_string()),
-                source_event_category: "Management",
+                source_event_category: key.source_category(),
                 insight_context: ctx,
             },
         )

@@ -24,7 +24,7 @@ fn fixture() -> (Frames, Episode) {
     agg.absorb(batch(&recs));
     agg.settle();
     let frames = Frames::new(agg).unwrap();
-    let episode = Episode { series: 0, start, end: start + 4, detector: Detector::Rate, score: 9.0, observed: 12.0, expected: 0.0, window: 5, trigger_end: start + 4 };
+    let episode = Episode { series: 0, start, end: start + 4, detector: Detector::Rate, score: 9.0, observed: 12.0, expected: 0.0, window: 5, trigger_end: start + 4, reason: None };
     (frames, episode)
 }
 

@@ -109,10 +109,12 @@ pub struct LayoutDestination {
 }
 
 impl LayoutDestination {
-    /// Creates `dir` if needed; fails now when it takes no file.
-    pub fn open(dir: &Path) -> io::Result<Self> {
+    /// Creates `dir` if needed; fails now when it takes no file. With `keep_earlier_runs`
+    /// (nightly runs) a commit removes no earlier run's file.
+    pub fn open(dir: &Path, keep_earlier_runs: bool) -> io::Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))?;
         let (sink, commit) = S3LayoutSink::open(dir).map_err(|e| io::Error::new(e.kind(), format!("cannot write into {}: {e}", dir.display())))?;
+        let commit = if keep_earlier_runs { commit.keeping_earlier_runs() } else { commit };
         Ok(Self { sink: Some(sink), commit, staged: 0 })
     }
 }

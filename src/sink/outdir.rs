@@ -1,6 +1,7 @@
 //! `--out DIR`: what a run leaves in an output folder, and what a re-run replaces.
 //!
-//! The rule: after a successful run, the Insight files in DIR are exactly that run's.
+//! The rule: after a successful run, the Insight files in DIR are exactly that run's
+//! (nightly runs with `--models` add theirs to the earlier runs' instead).
 //! DIR keeps a manifest, `DIR/.trailsight-out.json`, of the files the last run wrote
 //! (relative path and SHA-256 of each). A run stages its files under temporary names
 //! (nothing visible changes while it reads and detects), and once it has succeeded,
@@ -66,6 +67,9 @@ pub struct Committed {
 pub struct LayoutCommit {
     root: PathBuf,
     staging: Arc<Mutex<Staging>>,
+    /// Keep the files of earlier runs (nightly runs add to DIR, see
+    /// [`LayoutCommit::keeping_earlier_runs`]).
+    keep_earlier: bool,
 }
 
 /// `{"version": 1, "files": {"<relative path>": "<sha256>"}}`.
@@ -80,7 +84,15 @@ impl LayoutCommit {
         // Fails now, before any input is read, when DIR takes no new manifest.
         drop(AtomicFile::create(&root.join(MANIFEST))?);
         let staging = Arc::new(Mutex::new(Staging::default()));
-        Ok((Self { root: root.to_path_buf(), staging: Arc::clone(&staging) }, staging))
+        Ok((Self { root: root.to_path_buf(), staging: Arc::clone(&staging), keep_earlier: false }, staging))
+    }
+
+    /// Nightly runs (`--models`): each run writes only records no earlier run wrote, so
+    /// the folder keeps every run's files and a commit removes nothing. A night run
+    /// again writes the same files under the same names.
+    pub fn keeping_earlier_runs(mut self) -> Self {
+        self.keep_earlier = true;
+        self
     }
 
     /// Makes the run's files visible and removes what they replace (module doc).
@@ -90,7 +102,7 @@ impl LayoutCommit {
             return Err(io::Error::other("the output was not finished; nothing committed"));
         }
         let previous = Manifest::read(&self.root);
-        let current = Manifest::of(&staging.files);
+        let current = if self.keep_earlier { previous.union(&Manifest::of(&staging.files)) } else { Manifest::of(&staging.files) };
         let listed = previous.union(&current);
         if listed != previous {
             listed.write(&self.root)?;

@@ -135,6 +135,9 @@ pub struct SinkOptions {
     pub posting: Posting,
     /// How `s3://` sinks reach S3.
     pub s3: crate::source::S3Settings,
+    /// Nightly runs (`--models`): an `s3-layout` folder keeps the earlier runs' files
+    /// (see [`super::LayoutCommit::keeping_earlier_runs`]).
+    pub keep_earlier_runs: bool,
 }
 
 impl SinkSpec {
@@ -157,7 +160,7 @@ impl SinkSpec {
                     ),
                 }
             }
-            Self::S3Layout(dir) => Box::new(LayoutDestination::open(dir)?),
+            Self::S3Layout(dir) => Box::new(LayoutDestination::open(dir, options.keep_earlier_runs)?),
             Self::Hec(url) => {
                 let token = options.hec_token.as_deref().unwrap_or("");
                 Box::new(HecCollector::new(url, token, options.hec.clone(), options.posting)?)

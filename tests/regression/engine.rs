@@ -186,6 +186,7 @@ fn iam_counts_table(path: &Path, rows: &[(i64, &str, u32)]) {
         error: None,
         principal,
         agent: "aws-cli",
+        category: "Management",
         calls,
     });
     let mut out = std::fs::File::create(path).unwrap();

@@ -282,6 +282,7 @@ fn issue9_7_a_counts_table_names_the_files_it_was_made_from() {
         error: None,
         principal: "arn:aws:iam::111122223333:user/a",
         agent: "aws-cli",
+        category: "Management",
         calls: 2,
     };
     let sources = vec![log_batch.source_id.clone().unwrap()];

@@ -1,0 +1,384 @@
+//! Nightly runs with a model state (issue 11, SPEC §7): `train` on days 1-7, then
+//! `detect --models` after each of days 8, 9 and 10 is delivered, must write exactly the
+//! records one batch run over days 1-10 writes, in the same order; a night run again
+//! writes nothing; a run killed with SIGKILL while reading, detecting or writing the
+//! state, then run again, writes each record once.
+//!
+//! The history is simulated (a development seed), with one more anomaly spliced in: a
+//! burst of CreateSnapshot by an unknown user from 21:30 on day 8 to 00:40 on day 9, whose
+//! last minutes before midnight are delivered in day 9's folder (late, as CloudTrail
+//! does), so its Start belongs to night 8 and its End to night 9.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+
+const SEED: &str = "31";
+/// Days 1-7 are 2026-01-05..11; nights 8, 9 and 10 deliver these days' folders.
+const NIGHTS: [&str; 3] = ["2026/01/12", "2026/01/13", "2026/01/14"];
+const TRAINED_UP_TO: &str = "2026/01/11";
+
+struct History {
+    _dir: tempfile::TempDir,
+    sim: PathBuf,
+    /// `detect` over everything at once.
+    batch: Vec<u8>,
+}
+
+/// The simulated history (made once per test binary) and its batch output.
+fn history() -> &'static History {
+    static HISTORY: OnceLock<History> = OnceLock::new();
+    HISTORY.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = dir.path().join("sim");
+        common::trailsight()
+            .args(["simulate", "--days", "10", "--seed", SEED, "--scale", "0.15", "--no-malformed", "--out"])
+            .arg(&sim)
+            .assert()
+            .success();
+        splice_midnight_burst(&sim);
+        let out = common::trailsight().arg("detect").arg(&sim).arg("-q").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        History { _dir: dir, sim, batch: out.stdout }
+    })
+}
+
+/// The account folder of the first account with a us-east-1 trail in the simulation.
+fn account_folder(sim: &Path) -> (String, PathBuf) {
+    let mut found: Vec<PathBuf> = walkdir::WalkDir::new(sim)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.into_path())
+        .filter(|p| p.ends_with("CloudTrail/us-east-1"))
+        .collect();
+    found.sort();
+    let folder = found.into_iter().next().expect("a us-east-1 trail");
+    let account = folder.parent().and_then(Path::parent).and_then(Path::file_name).unwrap().to_string_lossy().to_string();
+    (account, folder)
+}
+
+fn splice_midnight_burst(sim: &Path) {
+    let (account, folder) = account_folder(sim);
+    let record = |minute: i64, i: i64| {
+        serde_json::json!({
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{account}:user/exfil"), "accountId": account},
+            "eventTime": trailsight::time::format_minute(minute),
+            "eventSource": "ec2.amazonaws.com",
+            "eventName": "CreateSnapshot",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "203.0.113.9",
+            "userAgent": "boto3/1.34.0",
+            "eventID": format!("5ca1ab1e-0000-4000-8000-{i:012}"),
+            "readOnly": false,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": account,
+            "eventCategory": "Management",
+        })
+    };
+    let day8 = trailsight::time::parse_cli_time("2026-01-12").unwrap();
+    let from = day8 + 21 * 60 + 30;
+    let to = day8 + 24 * 60 + 40;
+    let late_from = day8 + 23 * 60 + 50;
+    let (mut on_time, mut late) = (Vec::new(), Vec::new());
+    for m in from..to {
+        for k in 0..6 {
+            let r = record(m, (m - from) * 6 + k);
+            if m < late_from { on_time.push(r) } else { late.push(r) }
+        }
+    }
+    for (day, stamp, records) in [("2026/01/12", "20260112T2345Z", on_time), ("2026/01/13", "20260113T0045Z", late)] {
+        let dir = folder.join(day);
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = format!("{account}_CloudTrail_us-east-1_{stamp}_spliceSPLICEsplc.json");
+        std::fs::write(dir.join(name), serde_json::json!({ "Records": records }).to_string()).unwrap();
+    }
+}
+
+/// Copies the delivery files of the days up to `last` (`YYYY/MM/DD`) into `live`,
+/// leaving the ones copied before as they are.
+fn deliver_up_to(sim: &Path, live: &Path, last: &str) {
+    for entry in walkdir::WalkDir::new(sim).into_iter().filter_map(Result::ok) {
+        let path = entry.path();
+        let relative = path.strip_prefix(sim).unwrap();
+        let Some(day) = path_day(relative) else { continue };
+        let target = live.join(relative);
+        if day.as_str() > last || !entry.file_type().is_file() || target.exists() {
+            continue;
+        }
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(path, &target).unwrap();
+    }
+}
+
+fn path_day(relative: &Path) -> Option<String> {
+    let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().to_string()).collect();
+    parts.windows(3).find_map(|w| {
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        (digits(&w[0], 4) && digits(&w[1], 2) && digits(&w[2], 2)).then(|| format!("{}/{}/{}", w[0], w[1], w[2]))
+    })
+}
+
+fn train(live: &Path, models: &Path) {
+    let out = common::trailsight().arg("train").arg(live).arg("--models").arg(models).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "train writes no insight");
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(summary.contains("state size:"), "{summary}");
+}
+
+/// One nightly detect writing to `out`; returns its summary.
+fn night(live: &Path, models: &Path, out: &Path) -> String {
+    let run = common::trailsight().arg("detect").arg(live).arg("--models").arg(models).arg("--out").arg(out).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    String::from_utf8_lossy(&run.stderr).to_string()
+}
+
+fn read_or_empty(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
+}
+
+#[test]
+fn nightly_runs_write_what_one_batch_run_writes_and_a_rerun_writes_nothing() {
+    let h = history();
+    let dir = tempfile::tempdir().unwrap();
+    let (live, models) = (dir.path().join("live"), dir.path().join("models"));
+    deliver_up_to(&h.sim, &live, TRAINED_UP_TO);
+    train(&live, &models);
+    let mut all = Vec::new();
+    let mut per_night = Vec::new();
+    for (i, day) in NIGHTS.iter().enumerate() {
+        deliver_up_to(&h.sim, &live, day);
+        let out = dir.path().join(format!("night-{i}.json"));
+        let summary = night(&live, &models, &out);
+        assert!(summary.contains("judged up to"), "{summary}");
+        let records = read_or_empty(&out);
+        all.extend_from_slice(&records);
+        per_night.push(common::records(&records));
+    }
+    assert!(!h.batch.is_empty(), "the history has insights");
+    assert_eq!(String::from_utf8_lossy(&all), String::from_utf8_lossy(&h.batch), "the nights together equal the batch run");
+
+    // The spliced burst: Start on night 8, End on night 9, one sharedEventID.
+    let burst = |records: &[serde_json::Value], state: &str| -> Vec<String> {
+        records
+            .iter()
+            .filter(|r| r["insightDetails"]["eventName"] == "CreateSnapshot" && r["insightDetails"]["state"] == state)
+            .map(|r| r["sharedEventID"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let started = burst(&per_night[0], "Start");
+    assert_eq!(started.len(), 1, "night 8 writes the Start of the burst that runs past midnight");
+    assert!(burst(&per_night[0], "End").is_empty(), "its End is not known on night 8");
+    assert_eq!(burst(&per_night[1], "End"), started, "night 9 writes its End under the same sharedEventID");
+
+    let again = dir.path().join("again.json");
+    let summary = night(&live, &models, &again);
+    assert!(read_or_empty(&again).is_empty(), "the same night run again writes nothing");
+    assert!(summary.contains("0 new, 0 changed"), "{summary}");
+}
+
+/// Runs `detect --models` with `-vv` and kills it with SIGKILL as soon as standard
+/// error shows `marker`; returns whether the kill landed before the run ended.
+fn run_killed_at(live: &Path, models: &Path, out: &Path, marker: &str) -> bool {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("trailsight"))
+        .arg("-vv")
+        .arg("detect")
+        .arg(live)
+        .arg("--models")
+        .arg(models)
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    for line in BufReader::new(stderr).lines() {
+        let Ok(line) = line else { break };
+        if line.contains(marker) {
+            let _ = child.kill();
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    status.signal() == Some(libc::SIGKILL)
+}
+
+#[test]
+fn a_run_killed_at_any_point_then_run_again_writes_each_record_once() {
+    let h = history();
+    let dir = tempfile::tempdir().unwrap();
+    let (live, models) = (dir.path().join("live"), dir.path().join("models"));
+    deliver_up_to(&h.sim, &live, TRAINED_UP_TO);
+    train(&live, &models);
+    // While reading, while detecting, and in the middle of writing the state (after its
+    // first file, before the commit).
+    let markers = ["input discovered", "detectors done", "state file written"];
+    let mut all = Vec::new();
+    let mut kills = 0;
+    for (i, (day, marker)) in NIGHTS.iter().zip(markers).enumerate() {
+        deliver_up_to(&h.sim, &live, day);
+        let killed_out = dir.path().join(format!("killed-{i}.json"));
+        kills += usize::from(run_killed_at(&live, &models, &killed_out, marker));
+        let rerun_out = dir.path().join(format!("rerun-{i}.json"));
+        night(&live, &models, &rerun_out);
+        let (killed, rerun) = (read_or_empty(&killed_out), read_or_empty(&rerun_out));
+        // The killed run committed its output only if it got past its outputs; then the
+        // re-run writes them again identically (state not committed) or nothing (state
+        // committed). Either way each record counts once.
+        let night_records = if killed.is_empty() || killed == rerun { rerun } else {
+            assert!(rerun.is_empty(), "night {i}: records written by the killed run are not written again differently");
+            killed
+        };
+        all.extend_from_slice(&night_records);
+    }
+    assert_eq!(kills, markers.len(), "every run was killed before it ended");
+    assert_eq!(String::from_utf8_lossy(&all), String::from_utf8_lossy(&h.batch));
+}
+
+/// A copy of a fixture state folder, to run on (a run takes the folder's lock and may
+/// replace its generation).
+fn copy_state(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(entry.path(), target).unwrap();
+    }
+}
+
+#[test]
+fn a_state_written_in_format_version_1_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    copy_state(&common::fixtures().join("state-v1"), &models);
+    let empty = dir.path().join("no-new-logs");
+    std::fs::create_dir(&empty).unwrap();
+    let out = common::trailsight().arg("detect").arg(&empty).arg("--models").arg(&models).arg("--warmup-days").arg("0").output().unwrap();
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{summary}");
+    assert!(summary.contains("state: 1 run before this one"), "{summary}");
+    assert!(summary.contains("152 series"), "the fixture's series are all there: {summary}");
+}
+
+#[test]
+fn a_state_of_another_version_or_damaged_is_refused_naming_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("no-new-logs");
+    std::fs::create_dir(&empty).unwrap();
+    let run = |models: &Path| {
+        let out = common::trailsight().arg("detect").arg(&empty).arg("--models").arg(models).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let old = dir.path().join("old");
+    copy_state(&common::fixtures().join("state-v1"), &old);
+    let json = old.join("state-000001/state.json");
+    let text = std::fs::read_to_string(&json).unwrap();
+    std::fs::write(&json, text.replacen("\"version\": 1", "\"version\": 7", 1).replacen("trailsight 0.1.0", "trailsight 9.0.0", 1)).unwrap();
+    let why = run(&old);
+    assert!(why.contains("format version 7 (by trailsight 9.0.0)") && why.contains("reads version 1"), "{why}");
+
+    let damaged = dir.path().join("damaged");
+    copy_state(&common::fixtures().join("state-v1"), &damaged);
+    let counts = damaged.join("state-000001/counts.parquet");
+    let mut bytes = std::fs::read(&counts).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&counts, bytes).unwrap();
+    let why = run(&damaged);
+    assert!(why.contains("counts.parquet") && why.contains("not what state.json recorded"), "{why}");
+
+    let pointer = dir.path().join("pointer");
+    copy_state(&common::fixtures().join("state-v1"), &pointer);
+    std::fs::write(pointer.join("CURRENT"), "../../etc\n").unwrap();
+    let why = run(&pointer);
+    assert!(why.contains("CURRENT") && why.contains("not a state-<N> folder"), "{why}");
+}
+
+#[test]
+fn a_second_run_on_the_same_models_folder_is_refused_while_the_first_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(models.join("lock")).unwrap();
+    std::fs::write(models.join("lock"), "4242").unwrap();
+    lock.try_lock().unwrap();
+    let out = common::trailsight().arg("detect").arg(common::fixtures().join("real-cloudtrail")).arg("--models").arg(&models).output().unwrap();
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{why}");
+    assert!(why.contains("pid 4242") && why.contains("only one run at a time"), "{why}");
+    drop(lock);
+    let out = common::trailsight().arg("detect").arg(common::fixtures().join("real-cloudtrail")).arg("--models").arg(&models).output().unwrap();
+    assert!(out.status.success(), "the lock is free once its holder is gone: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn the_cron_line_is_a_config_file_naming_the_models_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    let config = dir.path().join("nightly.toml");
+    let logs = common::fixtures().join("real-cloudtrail");
+    let toml = format!("paths = [{:?}]\nmodels = {:?}\nwarmup-days = 0\n", logs.display().to_string(), models.display().to_string());
+    std::fs::write(&config, toml).unwrap();
+    let first = common::trailsight().args(["detect", "-q", "--config"]).arg(&config).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(models.join("CURRENT").is_file(), "the state is written where the file says");
+    let second = common::trailsight().args(["detect", "--config"]).arg(&config).output().unwrap();
+    let summary = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success() && second.stdout.is_empty(), "{summary}");
+    assert!(summary.contains("files: 90 already read, 0 new"), "{summary}");
+}
+
+/// The counters of a nightly summary: (files read, records read, duplicates dropped in
+/// the kept history, management events counted in it).
+fn read_line(summary: &str) -> (u64, u64, u64, u64) {
+    let numbers = |prefix: &str| -> Vec<u64> {
+        let line = summary.lines().find(|l| l.trim_start().starts_with(prefix)).unwrap_or_else(|| panic!("{summary}"));
+        line.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect()
+    };
+    let (read, events) = (numbers("trailsight: read "), numbers("events: "));
+    (read[0], read[1], read[3], events[0])
+}
+
+#[test]
+fn a_file_delivered_again_or_changed_is_read_but_its_records_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, models) = (dir.path().join("logs"), dir.path().join("models"));
+    copy_state(&common::fixtures().join("real-cloudtrail/invictus-stratus-run"), &logs);
+    let run = || {
+        let out = common::trailsight().arg("detect").arg(&logs).arg("--models").arg(&models).arg("--warmup-days").arg("0").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let first = read_line(&run());
+    assert_eq!(first, (55, 2900, 0, 2900));
+
+    // The same delivery file again under another name (a second trail, a re-copy).
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&logs).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let original = &files[0];
+    let text = std::fs::read_to_string(original).unwrap();
+    let records_in_file = serde_json::from_str::<serde_json::Value>(&text).unwrap()["Records"].as_array().unwrap().len() as u64;
+    let again = logs.join(original.file_name().unwrap().to_string_lossy().replace(".json", "_again.json"));
+    std::fs::write(&again, &text).unwrap();
+    let second = read_line(&run());
+    assert_eq!((second.0, second.1), (1, records_in_file), "only the new file is read");
+    assert_eq!((second.2, second.3), (records_in_file, 2900), "and none of its records is counted twice");
+
+    // A file that changed (one more record appended) is read again; only the new record counts.
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut extra = doc["Records"][0].clone();
+    extra["eventID"] = serde_json::json!("0e4f4c1a-0000-4000-8000-000000000001");
+    doc["Records"].as_array_mut().unwrap().push(extra);
+    std::fs::write(original, doc.to_string()).unwrap();
+    let summary = run();
+    let third = read_line(&summary);
+    assert!(summary.contains("1 changed and read again") && summary.contains("changed since it was read"), "{summary}");
+    assert_eq!((third.0, third.1, third.3), (1, records_in_file + 1, 2901), "{summary}");
+}
