@@ -140,17 +140,9 @@ pub fn run_admitting(
     discovery.files.retain(|f| (inputs.admit)(f));
     tracing::info!(files = discovery.files.len(), unreadable = discovery.unreadable.len(), "input discovered");
     on_files_found(discovery.files.len());
-    let mut summary = summary_of(&discovery);
     let mut start = Aggregates::new();
     start.data_series = inputs.data_events;
-    let mut agg = read_all(start, &discovery.files, &inputs.limits, on_file);
-    agg.settle();
-    summary.reports = std::mem::take(&mut agg.reports);
-    for kind in summary.reports.iter().filter_map(|r| r.non_event) {
-        *summary.non_event.entry(kind).or_default() += 1;
-    }
-    summary.stats = agg.stats.clone();
-    summary.range = agg.range;
+    let (mut summary, agg) = read_settled(&discovery, start, &inputs.limits, on_file);
     tracing::info!(records = agg.stats.records, series = agg.series.len(), out_of_range = agg.stats.out_of_range, "input read");
     let Some(timelines) = Timelines::new(&agg, params) else {
         return nothing_read(summary);
@@ -206,17 +198,9 @@ pub fn analyse(
     discovery.extend(inputs.remote);
     discovery.files.retain(|f| (inputs.admit)(f));
     on_files_found(discovery.files.len());
-    let mut summary = summary_of(&discovery);
     let mut start = Aggregates::new();
     start.data_series = inputs.data_events;
-    let mut agg = read_all(start, &discovery.files, &inputs.limits, on_file);
-    agg.settle();
-    summary.reports = std::mem::take(&mut agg.reports);
-    for kind in summary.reports.iter().filter_map(|r| r.non_event) {
-        *summary.non_event.entry(kind).or_default() += 1;
-    }
-    summary.stats = agg.stats.clone();
-    summary.range = agg.range;
+    let (mut summary, agg) = read_settled(&discovery, start, &inputs.limits, on_file);
     let Some(timelines) = Timelines::new(&agg, &params) else {
         return Err(nothing_read(summary).expect_err("nothing_read always answers an error"));
     };
@@ -239,29 +223,15 @@ pub fn analyse(
 /// every run.
 pub(crate) fn write_counts(agg: &Aggregates, out: &mut dyn Write) -> polars::prelude::PolarsResult<()> {
     let sources: Vec<String> = agg.sources.iter().cloned().collect();
-    use crate::ingest::counts::{self, Row};
+    use crate::aggregate::counts_row;
+    use crate::ingest::counts;
     let mut cells: Vec<_> = agg.attributions.iter().collect();
     let s = |sym| agg.strings.resolve(sym);
     cells.sort_by_key(|(k, _)| {
         let series = &agg.series[k.series as usize];
         (k.minute, s(series.account), s(series.region), s(series.source), s(series.name), series.insight_type, k.error.map(s), s(k.principal), s(k.agent))
     });
-    let rows = cells.into_iter().map(|(k, &calls)| {
-        let series = &agg.series[k.series as usize];
-        Row {
-            minute: k.minute,
-            account: s(series.account),
-            region: s(series.region),
-            source: s(series.source),
-            name: s(series.name),
-            insight_type: series.insight_type.as_str(),
-            error: k.error.map(s),
-            principal: s(k.principal),
-            agent: s(k.agent),
-            category: series.source_category(),
-            calls,
-        }
-    });
+    let rows = cells.into_iter().map(|(k, &calls)| counts_row(&agg.strings, &agg.series[k.series as usize], k, calls));
     counts::write_with_sources(rows, &sources, out)
 }
 
@@ -318,6 +288,21 @@ pub(crate) fn read_all(mut agg: Aggregates, files: &[InputFile], limits: &ReadLi
         }
     });
     agg
+}
+
+/// Reads the discovered files into `start` and settles them; the summary holds what was
+/// found, read and skipped.
+pub(crate) fn read_settled(discovery: &Discovery, start: Aggregates, limits: &ReadLimits, on_file: &(dyn Fn() + Sync)) -> (RunSummary, Aggregates) {
+    let mut summary = summary_of(discovery);
+    let mut agg = read_all(start, &discovery.files, limits, on_file);
+    agg.settle();
+    summary.reports = std::mem::take(&mut agg.reports);
+    for kind in summary.reports.iter().filter_map(|r| r.non_event) {
+        *summary.non_event.entry(kind).or_default() += 1;
+    }
+    summary.stats = agg.stats.clone();
+    summary.range = agg.range;
+    (summary, agg)
 }
 
 /// `1 file`, `2 files`: counts in the summary and in errors.

@@ -182,17 +182,9 @@ pub fn run(
     discovery.files = to_read;
     tracing::info!(read = discovery.files.len(), already = note.already_read, changed = note.changed.len(), "input discovered");
     on_files_found(discovery.files.len());
-    let mut summary = engine::summary_of(&discovery);
     let mut start = retained.map(Aggregates::from_retained).unwrap_or_default();
     start.data_series = inputs.data_events;
-    let mut agg = engine::read_all(start, &discovery.files, &inputs.limits, on_file);
-    agg.settle();
-    summary.reports = std::mem::take(&mut agg.reports);
-    for kind in summary.reports.iter().filter_map(|r| r.non_event) {
-        *summary.non_event.entry(kind).or_default() += 1;
-    }
-    summary.stats = agg.stats.clone();
-    summary.range = agg.range;
+    let (mut summary, agg) = engine::read_settled(&discovery, start, &inputs.limits, on_file);
     tracing::info!(records = agg.stats.records, series = agg.series.len(), "input read");
 
     let settle = settle_minutes(params);

@@ -470,6 +470,25 @@ impl Aggregates {
     }
 }
 
+/// One attribution cell of `series` as a counts-table row (the `--write-counts` table
+/// and the nightly state's counts.parquet are both made of these).
+pub fn counts_row<'a>(strings: &'a Interner, series: &SeriesKey, k: &AttributionKey, calls: u32) -> crate::ingest::counts::Row<'a> {
+    let s = |sym| strings.resolve(sym);
+    crate::ingest::counts::Row {
+        minute: k.minute,
+        account: s(series.account),
+        region: s(series.region),
+        source: s(series.source),
+        name: s(series.name),
+        insight_type: series.insight_type.as_str(),
+        error: k.error.map(s),
+        principal: s(k.principal),
+        agent: s(k.agent),
+        category: series.source_category(),
+        calls,
+    }
+}
+
 /// Adds `calls` to a count, holding it at `u32::MAX`; true when it saturated.
 fn saturating_add(slot: &mut u32, calls: u32) -> bool {
     let (sum, overflow) = slot.overflowing_add(calls);

@@ -376,23 +376,7 @@ fn sync_dir(path: &Path) -> Result<(), StateError> {
 
 /// Writes the retained cells as a counts table, in key order.
 fn write_cells(r: &Retained, out: &mut Vec<u8>) -> polars::prelude::PolarsResult<()> {
-    let s = |sym| r.strings.resolve(sym);
-    let rows = r.cells.iter().filter_map(|(k, calls)| {
-        let series = r.series.get(k.series as usize)?;
-        Some(counts::Row {
-            minute: k.minute,
-            account: s(series.account),
-            region: s(series.region),
-            source: s(series.source),
-            name: s(series.name),
-            insight_type: series.insight_type.as_str(),
-            error: k.error.map(s),
-            principal: s(k.principal),
-            agent: s(k.agent),
-            category: series.source_category(),
-            calls: *calls,
-        })
-    });
+    let rows = r.cells.iter().filter_map(|(k, calls)| Some(crate::aggregate::counts_row(&r.strings, r.series.get(k.series as usize)?, k, *calls)));
     counts::write(rows, out)
 }
 
