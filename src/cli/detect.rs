@@ -1,10 +1,10 @@
 //! `trailsight detect`: read logs, write Insight events, summarise on standard error.
 
+use super::investigate::Progress;
 use super::{is_broken_pipe, summary};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use trailsight::detect::DetectParams;
@@ -497,42 +497,6 @@ impl OwnOutputs {
         }
         let canonical = path.canonicalize().ok()?;
         self.files.iter().find(|(own, _)| *own == canonical).map(|(_, flag)| *flag)
-    }
-}
-
-/// A progress bar over files, drawn only when standard error is a terminal.
-struct Progress {
-    bar: Option<ProgressBar>,
-}
-
-impl Progress {
-    fn new(quiet: bool) -> Self {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new(0);
-            let style = ProgressStyle::with_template("{spinner} reading {pos}/{len} files {wide_bar} {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
-            bar.set_style(style);
-            bar
-        });
-        Self { bar }
-    }
-
-    fn start(&self, files: usize) {
-        if let Some(bar) = &self.bar {
-            bar.set_length(files as u64);
-        }
-    }
-
-    fn tick(&self) {
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
     }
 }
 

@@ -111,13 +111,13 @@ pub fn parse_time(s: &str) -> Result<Minute, String> {
 }
 
 /// Reading progress over files, then a spinner while the models fit; drawn only when
-/// standard error is a terminal.
-struct Progress {
+/// standard error is a terminal. `detect` and the investigation commands share it.
+pub(super) struct Progress {
     bar: Option<ProgressBar>,
 }
 
 impl Progress {
-    fn new(quiet: bool) -> Self {
+    pub(super) fn new(quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(0);
             let style = ProgressStyle::with_template("{spinner} reading {pos}/{len} files {wide_bar} {eta}")
@@ -128,26 +128,26 @@ impl Progress {
         Self { bar }
     }
 
-    fn start(&self, files: usize) {
+    pub(super) fn start(&self, files: usize) {
         if let Some(bar) = &self.bar {
             bar.set_length(files as u64);
         }
     }
 
-    fn tick(&self) {
+    pub(super) fn tick(&self) {
         if let Some(bar) = &self.bar {
             bar.inc(1);
         }
     }
 
-    fn fitting(&self) {
+    pub(super) fn fitting(&self) {
         if let Some(bar) = &self.bar {
             bar.set_style(ProgressStyle::with_template("{spinner} fitting baselines and models {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
             bar.enable_steady_tick(Duration::from_millis(120));
         }
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
