@@ -46,6 +46,10 @@ struct AccuracyArgs {
     /// Where to simulate (deleted after each run).
     #[arg(long, default_value = "bench-out")]
     work_dir: PathBuf,
+    /// Scenario mixes to run: standard, hard, reach (quiet IAM persistence and the
+    /// data-event attacks and decoys, judged with data events on).
+    #[arg(long, value_delimiter = ',', default_value = "standard,hard,reach")]
+    mixes: Vec<String>,
     /// Print every false insight.
     #[arg(long)]
     show_false: bool,
@@ -69,7 +73,7 @@ fn accuracy(a: AccuracyArgs) -> anyhow::Result<()> {
     params.sensitivity = a.sensitivity;
     let cfg = AccuracyConfig {
         seeds: a.seeds.clone(),
-        mixes: vec![Mix::Standard, Mix::Hard],
+        mixes: a.mixes.iter().map(|m| Mix::parse(m)).collect::<anyhow::Result<_>>()?,
         days: a.days,
         scale: a.scale,
         accounts: a.accounts,

@@ -6,7 +6,8 @@ use crate::score::{score, InsightView, Scorecard};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use trailsight::detect::{DetectParams, Model};
-use trailsight::engine::{self, Outputs};
+use trailsight::engine::{self, Inputs, Outputs};
+use trailsight::ingest::{Discovery, ReadLimits};
 use trailsight::insight::InsightRecord;
 use trailsight::simulate::{simulate, AnomalyMix, Labels, SimConfig};
 use trailsight::sink::CollectSink;
@@ -16,6 +17,9 @@ use trailsight::sink::CollectSink;
 pub enum Mix {
     Standard,
     Hard,
+    /// The standard mix plus quiet IAM persistence and the data-event attacks and decoys,
+    /// judged with data events on.
+    Reach,
 }
 
 impl Mix {
@@ -23,6 +27,16 @@ impl Mix {
         match self {
             Mix::Standard => "standard",
             Mix::Hard => "hard",
+            Mix::Reach => "reach",
+        }
+    }
+
+    pub fn parse(name: &str) -> anyhow::Result<Self> {
+        match name {
+            "standard" => Ok(Mix::Standard),
+            "hard" => Ok(Mix::Hard),
+            "reach" => Ok(Mix::Reach),
+            other => anyhow::bail!("unknown mix {other:?} (standard, hard, reach)"),
         }
     }
 
@@ -30,7 +44,13 @@ impl Mix {
         match self {
             Mix::Standard => AnomalyMix::default(),
             Mix::Hard => AnomalyMix::hard(),
+            Mix::Reach => AnomalyMix::reach(),
         }
+    }
+
+    /// Whether detection reads data events too (`--event-categories management,data`).
+    fn data_events(self) -> bool {
+        self == Mix::Reach
     }
 }
 
@@ -103,7 +123,14 @@ fn score_one(dir: &Path, labels: &Labels, params: &DetectParams, seed: u64, mix:
     let mut records: Vec<InsightRecord> = Vec::new();
     let started = Instant::now();
     let outputs = Outputs { insights: Box::new(CollectSink::new(&mut records)), explanations: None, counts: None };
-    let summary = engine::run(&inputs, params, outputs, &|_| {}, &|| {})?;
+    let read = Inputs {
+        paths: &inputs,
+        admit: &|_| true,
+        limits: ReadLimits::default(),
+        remote: &Discovery::default(),
+        data_events: mix.data_events(),
+    };
+    let summary = engine::run_admitting(&read, params, outputs, &|_| {}, &|| {})?;
     let detect_seconds = started.elapsed().as_secs_f64();
     let views: Vec<InsightView> =
         records.iter().filter(|r| r.insight_details.state == "Start").filter_map(InsightView::of).collect();

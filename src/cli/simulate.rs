@@ -47,6 +47,27 @@ pub struct SimulateArgs {
     /// Inject the hard scenario mix (low-volume API, business hours, weekend, new API...).
     #[arg(long)]
     hard: bool,
+    /// Also inject the reach scenarios: quiet IAM persistence by a role that never wrote
+    /// IAM, and the data-event attacks (GetObject exfiltration, mass DeleteObject) and
+    /// decoys (a nightly backup reading a bucket, growing uploads). Detect them with
+    /// `--event-categories management,data`.
+    #[arg(long)]
+    reach: bool,
+}
+
+fn mix(hard: bool, reach: bool) -> AnomalyMix {
+    let base = if hard { AnomalyMix::hard() } else { AnomalyMix::default() };
+    if !reach {
+        return base;
+    }
+    let reach = AnomalyMix::reach();
+    AnomalyMix {
+        quiet_persistence: reach.quiet_persistence,
+        data_exfil: reach.data_exfil,
+        mass_delete: reach.mass_delete,
+        data_decoys: reach.data_decoys,
+        ..base
+    }
 }
 
 pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
@@ -60,7 +81,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         scale: args.scale,
         quiet_days: args.quiet_days,
         malformed: !args.no_malformed,
-        anomalies: if args.hard { AnomalyMix::hard() } else { AnomalyMix::default() },
+        anomalies: mix(args.hard, args.reach),
         delivery_minutes: args.delivery_minutes,
     };
     let summary = simulate(&config).with_context(|| format!("simulating into {}", args.out.display()))?;

@@ -63,6 +63,16 @@ pub struct AnomalyMix {
     pub error_on_erring_api: u32,
     /// Plant the one-off decoys.
     pub decoys: bool,
+    /// 4-10 IAM writes within minutes (1-3 per API) by a background role that never
+    /// wrote IAM: stolen role credentials used for persistence.
+    pub quiet_persistence: u32,
+    /// A burst of S3 GetObject data events by one role: exfiltration.
+    pub data_exfil: u32,
+    /// Hundreds of S3 DeleteObject data events in minutes by one principal.
+    pub mass_delete: u32,
+    /// Plant the data-event decoys, present on every day of the history: a nightly backup
+    /// that reads every object of a bucket, and a steady growth of uploads.
+    pub data_decoys: bool,
 }
 
 impl Default for AnomalyMix {
@@ -77,6 +87,10 @@ impl Default for AnomalyMix {
             new_api: 0,
             error_on_erring_api: 0,
             decoys: true,
+            quiet_persistence: 0,
+            data_exfil: 0,
+            mass_delete: 0,
+            data_decoys: false,
         }
     }
 }
@@ -90,6 +104,20 @@ impl AnomalyMix {
             weekend: 1,
             new_api: 1,
             error_on_erring_api: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The standard mix plus the reach scenarios: quiet IAM persistence and the data-event
+    /// attacks and decoys. Judge it with data events on (`--event-categories
+    /// management,data`). The standard and hard mixes do not draw these, so their
+    /// histories are unchanged by them.
+    pub fn reach() -> Self {
+        Self {
+            quiet_persistence: 1,
+            data_exfil: 1,
+            mass_delete: 1,
+            data_decoys: true,
             ..Self::default()
         }
     }

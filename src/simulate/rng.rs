@@ -21,6 +21,7 @@ pub(super) mod tag {
     pub(in crate::simulate) const DELIVERY: u64 = 6;
     pub(in crate::simulate) const MALFORMED: u64 = 7;
     pub(in crate::simulate) const EXTRAS: u64 = 8;
+    pub(in crate::simulate) const REACH: u64 = 9;
 }
 
 pub(super) const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -7,6 +7,7 @@
 
 use std::ops::Range;
 
+use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::catalog::{self, Code};
@@ -129,14 +130,49 @@ pub(super) fn plan<'a>(setup: &'a Setup, accounts: &mut [Account]) -> Plan {
         p.recurring_decoys(account);
         if mix.decoys {
             p.read_only_spike(account);
-            p.data_spike(account);
+            // Judged with data events (the reach mix), a 100x GetObject spike is an
+            // anomaly, not a look-alike: the data-event decoys stand in for it.
+            if !mix.data_decoys {
+                p.data_spike(account);
+            }
         }
     }
     if mix.decoys {
         p.duplicate_hour();
     }
+    // The reach scenarios draw from a stream of their own, after every other choice: the
+    // standard and hard mixes plan exactly what they planned before these existed.
+    let reach = mix.quiet_persistence + mix.data_exfil + mix.mass_delete > 0 || mix.data_decoys;
+    if reach {
+        p.rng = rng::rng_for(setup.seed, &[tag::REACH]);
+        for account in accounts.iter_mut() {
+            for _ in 0..mix.quiet_persistence {
+                p.quiet_persistence(account);
+            }
+            for _ in 0..mix.data_exfil {
+                p.data_exfil(account);
+            }
+            for _ in 0..mix.mass_delete {
+                p.mass_delete(account);
+            }
+            if mix.data_decoys {
+                p.backup_read(account);
+                p.upload_growth(account);
+            }
+        }
+    }
     p.plan
 }
+
+/// The IAM writes a persistence attempt chooses from.
+const PERSISTENCE: [&str; 6] = [
+    "CreateUser",
+    "AttachUserPolicy",
+    "CreateAccessKey",
+    "CreateLoginProfile",
+    "PutUserPolicy",
+    "UpdateAssumeRolePolicy",
+];
 
 struct Planner<'a> {
     setup: &'a Setup,
@@ -732,6 +768,194 @@ impl Planner<'_> {
                 min: 200,
             },
         );
+    }
+
+    /// A role of the background that only ever read IAM (or never touched it) makes a
+    /// handful of IAM writes within minutes: 2-4 APIs, 1-3 calls each, 4-10 in all. The
+    /// credentials are used from an address the role never used; a third of the time
+    /// with the role's own SDK user agent (credentials lifted from an instance and
+    /// replayed with the same tooling).
+    fn quiet_persistence(&mut self, account: &mut Account) {
+        let writes = catalog::ids(&PERSISTENCE);
+        let never_wrote_iam = |p: &Principal| {
+            !p.mix.iter().any(|&(api, _)| {
+                let a = catalog::api(api);
+                a.source == "iam.amazonaws.com" && !a.read_only
+            })
+        };
+        let pool: Vec<usize> = [Role::App, Role::Poller, Role::Agent, Role::Scanner, Role::Autoscaler]
+            .iter()
+            .flat_map(|r| account.with_role(*r))
+            .filter(|&i| never_wrote_iam(&account.principals[i]))
+            .collect();
+        if pool.is_empty() || writes.is_empty() {
+            return;
+        }
+        let victim = pool[self.rng.gen_range(0..pool.len())];
+        let mut apis = writes.clone();
+        apis.shuffle(&mut self.rng);
+        apis.truncate(self.rng.gen_range(2..=4));
+        let target = self.rng.gen_range(4..=10usize).max(apis.len());
+        let mut calls: Vec<(u16, u8)> = Vec::new();
+        let mut each = vec![1usize; apis.len()];
+        while each.iter().sum::<usize>() < target {
+            let i = self.rng.gen_range(0..apis.len());
+            if each[i] < 3 {
+                each[i] += 1;
+            } else if each.iter().all(|&n| n == 3) {
+                break;
+            }
+        }
+        for (&api, &n) in apis.iter().zip(&each) {
+            calls.extend(std::iter::repeat_n((api, 0), n));
+        }
+        let own_agent = self.rng.gen_bool(1.0 / 3.0);
+        let session = format!("i-0{}", rng::chars(&mut self.rng, 16, rng::HEX));
+        let principal = self.stolen(account, victim, Some(&session));
+        if own_agent {
+            account.principals[principal].agents = account.principals[victim].agents.clone();
+        }
+        let dur = self.rng.gen_range(1..=5) * 60;
+        let Some(start) = self.when(|_| true, 0..24, dur) else {
+            return;
+        };
+        let burst = Burst {
+            region: 0,
+            principal,
+            start,
+            dur,
+            calls,
+        };
+        self.commit(
+            account,
+            Meta {
+                kind: "quiet_persistence",
+                insight: CALL_RATE,
+            },
+            burst,
+        );
+    }
+
+    /// A role's S3 credentials used to copy a bucket out: GetObject at 30-100x the
+    /// usual rate for 10-30 minutes, from an address and client the role never used.
+    fn data_exfil(&mut self, account: &mut Account) {
+        let Some(api) = catalog::id("GetObject") else {
+            return;
+        };
+        let readers: Vec<usize> = [Role::App, Role::Backup]
+            .iter()
+            .flat_map(|r| account.with_role(*r))
+            .filter(|&i| account.principals[i].mix.iter().any(|m| m.0 == api))
+            .collect();
+        if readers.is_empty() {
+            return;
+        }
+        let victim = readers[self.rng.gen_range(0..readers.len())];
+        let region = account.principals[victim].home;
+        let session = format!("exfil-{}", rng::chars(&mut self.rng, 8, rng::LOWER_ALNUM));
+        let principal = self.stolen(account, victim, Some(&session));
+        let dur = self.rng.gen_range(10..=30) * 60;
+        let mult = self.rng.gen_range(30.0..100.0);
+        let n = self.sized(account, region, api, mult, dur, 300);
+        let Some(start) = self.when(|_| true, 0..24, dur) else {
+            return;
+        };
+        let burst = Burst {
+            region,
+            principal,
+            start,
+            dur,
+            calls: vec![(api, 0); n],
+        };
+        self.commit(
+            account,
+            Meta {
+                kind: "data_exfil",
+                insight: CALL_RATE,
+            },
+            burst,
+        );
+    }
+
+    /// Stolen keys or a misused role wiping a bucket: 200-1500 DeleteObject calls in
+    /// 5-20 minutes (nothing in the background deletes objects by API).
+    fn mass_delete(&mut self, account: &mut Account) {
+        let Some(api) = catalog::id("DeleteObject") else {
+            return;
+        };
+        let region = self.any_region();
+        let principal = self.hijack(account, false);
+        let n = (f64::from(self.rng.gen_range(200..=1500u32)) * self.setup.scale.max(1.0).sqrt())
+            .round() as usize;
+        let dur = self.rng.gen_range(5..=20) * 60;
+        let Some(start) = self.when(|_| true, 0..24, dur) else {
+            return;
+        };
+        let burst = Burst {
+            region,
+            principal,
+            start,
+            dur,
+            calls: vec![(api, 0); n],
+        };
+        self.commit(
+            account,
+            Meta {
+                kind: "mass_delete",
+                insight: CALL_RATE,
+            },
+            burst,
+        );
+    }
+
+    /// Every night of the history, the backup role reads a whole bucket: 2,000-6,000
+    /// GetObject calls (within 5% of the same count each night) over 40-60 minutes from
+    /// 02:15. A detector that forgets time of day sees a spike each night.
+    fn backup_read(&mut self, account: &mut Account) {
+        let (Some(backup), Some(api)) = (account.first(Role::Backup), catalog::id("GetObject"))
+        else {
+            return;
+        };
+        let region = account.principals[backup].home;
+        let stream = self.setup.stream(account.index, region);
+        let objects = f64::from(self.rng.gen_range(2000..=6000u32)) * self.setup.scale;
+        for day in 0..self.setup.days {
+            let start = self.setup.day_start(day) + 2 * HOUR + 15 * 60 + self.rng.gen_range(-300..=300);
+            let dur = self.rng.gen_range(40..=60) * 60;
+            let n = (objects * self.rng.gen_range(0.95..1.05)).round() as usize;
+            for _ in 0..n {
+                let t = start + self.rng.gen_range(0..dur);
+                self.plan.injected[stream].push(Event::new(&mut self.rng, t, backup, api, 0));
+            }
+        }
+        self.decoy(account, "backup_read", region, Some(backup), &[api], None);
+    }
+
+    /// Uploads by one application role that grow 6% a day, every day of the history,
+    /// all day: by the judged week they run at twice the first week's rate.
+    fn upload_growth(&mut self, account: &mut Account) {
+        let Some(api) = catalog::id("PutObject") else {
+            return;
+        };
+        let uploaders = account.with_role(Role::App);
+        if uploaders.is_empty() {
+            return;
+        }
+        let who = uploaders[self.rng.gen_range(0..uploaders.len())];
+        let region = account.principals[who].home;
+        let stream = self.setup.stream(account.index, region);
+        let base = self.rng.gen_range(1.0..3.0) * self.setup.scale;
+        for day in 0..self.setup.days {
+            let rate = base * 1.06f64.powi(day as i32);
+            let start = self.setup.day_start(day);
+            for minute in 0..1440 {
+                for _ in 0..rng::poisson(&mut self.rng, rate) {
+                    let t = start + minute * 60 + self.rng.gen_range(0..60);
+                    self.plan.injected[stream].push(Event::new(&mut self.rng, t, who, api, 0));
+                }
+            }
+        }
+        self.decoy(account, "upload_growth", region, Some(who), &[api], None);
     }
 
     /// One hour in which a second trail re-delivers account 0's files.

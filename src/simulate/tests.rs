@@ -605,3 +605,77 @@ fn tiny_configs_still_produce_a_labelled_history() {
         "every account after the first uses the organisation form"
     );
 }
+
+#[test]
+fn reach_scenarios_are_labelled_and_shaped_as_described() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = SimConfig {
+        days: 3,
+        quiet_days: 2,
+        anomalies: AnomalyMix::reach(),
+        ..small(dir.path())
+    };
+    let outcome = run(&config).unwrap_or_else(|e| panic!("simulation failed: {e}"));
+    let l = labels(dir.path());
+    let all = records(dir.path(), &l);
+    let by_ip = |ip: &str| -> Vec<&Value> {
+        let mut seen = HashSet::new();
+        all.iter()
+            .map(|f| &f.record)
+            .filter(|r| text(r, "sourceIPAddress") == ip)
+            .filter(|r| seen.insert(text(r, "eventID").to_owned()))
+            .collect()
+    };
+    let mut kinds = HashMap::<&str, usize>::new();
+    for (label, ip) in l.anomalies.iter().zip(&outcome.attacker_ips) {
+        *kinds.entry(label.kind.as_str()).or_default() += 1;
+        let calls = by_ip(ip);
+        assert_eq!(calls.len() as u64, label.calls, "{} ({})", label.id, label.kind);
+        match label.kind.as_str() {
+            "quiet_persistence" => {
+                assert!((4..=10).contains(&calls.len()), "{} calls", calls.len());
+                assert!((2..=4).contains(&label.event_names.len()));
+                assert_eq!(label.event_source, "iam.amazonaws.com");
+                // The role never wrote IAM in the background.
+                let role = label.principal_arn.rsplit_once('/').map_or("", |p| p.0);
+                let wrote_before = all.iter().any(|f| {
+                    let r = &f.record;
+                    text(r, "eventSource") == "iam.amazonaws.com"
+                        && r["readOnly"] == Value::Bool(false)
+                        && r["userIdentity"]["arn"].as_str().is_some_and(|a| a.starts_with(role))
+                        && text(r, "sourceIPAddress") != ip
+                });
+                assert!(!wrote_before, "{role} wrote IAM in the background");
+            }
+            "data_exfil" | "mass_delete" => {
+                let name = if label.kind == "data_exfil" { "GetObject" } else { "DeleteObject" };
+                assert_eq!(label.event_names, [name]);
+                assert!(calls.len() >= 200, "{} calls", calls.len());
+                for r in calls {
+                    assert_eq!(text(r, "eventCategory"), "Data");
+                    assert_eq!(text(r, "eventName"), name);
+                }
+            }
+            _ => {}
+        }
+    }
+    for kind in ["quiet_persistence", "data_exfil", "mass_delete"] {
+        assert_eq!(kinds.get(kind), Some(&l.accounts.len()), "{kind}");
+    }
+    // The data-event decoys are on every day, and replace the one-off GetObject spike.
+    let decoys: HashSet<&str> = l.decoys.iter().map(|d| d.kind.as_str()).collect();
+    assert!(decoys.contains("backup_read") && decoys.contains("upload_growth"));
+    assert!(!decoys.contains("data_event_spike"));
+    for d in l.decoys.iter().filter(|d| d.kind == "backup_read") {
+        for day in 0..i64::from(l.days) {
+            let night = epoch(&l.start) + day * 86_400 + 2 * 3_600;
+            let reads = all
+                .iter()
+                .filter(|f| f.record["userIdentity"]["arn"].as_str() == d.principal_arn.as_deref())
+                .filter(|f| text(&f.record, "eventName") == "GetObject")
+                .filter(|f| (night..night + 2 * 3_600).contains(&epoch(text(&f.record, "eventTime"))))
+                .count();
+            assert!(reads >= 50, "{} read {reads} objects on night {day}", d.id);
+        }
+    }
+}
