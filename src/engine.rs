@@ -142,6 +142,7 @@ pub fn run_admitting(
     on_files_found(discovery.files.len());
     let mut start = Aggregates::new();
     start.data_series = inputs.data_events;
+    start.cells = outputs.counts.is_some().then(Default::default);
     let (mut summary, agg) = read_settled(&discovery, start, &inputs.limits, on_file);
     tracing::info!(records = agg.stats.records, series = agg.series.len(), out_of_range = agg.stats.out_of_range, "input read");
     let Some(timelines) = Timelines::new(&agg, params) else {
@@ -221,18 +222,30 @@ pub fn analyse(
 
 /// Writes the attribution cells as a counts table, sorted so the file is the same on
 /// every run.
+/// Writes the run's counts table (version 2, see [`crate::ingest::counts`]): its cells
+/// in the order of their values, the records per day and the files it was made from.
 pub(crate) fn write_counts(agg: &Aggregates, out: &mut dyn Write) -> polars::prelude::PolarsResult<()> {
-    let sources: Vec<String> = agg.sources.iter().cloned().collect();
-    use crate::aggregate::counts_row;
     use crate::ingest::counts;
-    let mut cells: Vec<_> = agg.attributions.iter().collect();
+    let sources: Vec<String> = agg.sources.iter().cloned().collect();
     let s = |sym| agg.strings.resolve(sym);
-    cells.sort_by_key(|(k, _)| {
-        let series = &agg.series[k.series as usize];
-        (k.minute, s(series.account), s(series.region), s(series.source), s(series.name), series.insight_type, k.error.map(s), s(k.principal), s(k.agent))
+    // Symbols are numbered in sorted order once settled, so sorting keys sorts values.
+    let mut cells: Vec<_> = agg.cells.iter().flatten().collect();
+    cells.sort_unstable_by_key(|(k, _)| **k);
+    let rows = cells.into_iter().map(|(k, &calls)| counts::Cell {
+        minute: k.minute,
+        account: s(k.account),
+        region: s(k.region),
+        source: s(k.source),
+        name: s(k.name),
+        category: if k.data { "Data" } else { "Management" },
+        read_only: k.read_only,
+        error: k.error.map(s),
+        principal: s(k.principal),
+        agent: s(k.agent),
+        ip: s(k.ip),
+        calls,
     });
-    let rows = cells.into_iter().map(|(k, &calls)| counts_row(&agg.strings, &agg.series[k.series as usize], k, calls));
-    counts::write_with_sources(rows, &sources, out)
+    counts::write_cells(rows, &agg.day_records(), &sources, out)
 }
 
 pub(crate) fn summary_of(d: &Discovery) -> RunSummary {

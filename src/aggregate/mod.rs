@@ -48,6 +48,25 @@ pub struct AttributionKey {
     pub error: Option<Sym>,
 }
 
+/// One cell of the counts table (version 2): the records that agree on every field a
+/// model reads, after deduplication. Kept only when a run writes the table
+/// (`--write-counts`), see [`crate::ingest::counts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellKey {
+    pub minute: Minute,
+    pub account: Sym,
+    pub region: Sym,
+    pub source: Sym,
+    pub name: Sym,
+    /// Data (true) or management (false).
+    pub data: bool,
+    pub read_only: bool,
+    pub error: Option<Sym>,
+    pub principal: Sym,
+    pub agent: Sym,
+    pub ip: Sym,
+}
+
 /// Counters describing what was read, for the run summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestStats {
@@ -139,6 +158,10 @@ pub struct Aggregates {
     /// For a scope whose older days were let go (nightly state), the day its data began:
     /// warm-up counts from there (see [`crate::detect::Timelines`]).
     pub scope_began: FastMap<(Sym, Sym), Day>,
+    /// The counts-table cells of every event counted (management, and data events when
+    /// `data_series`), when the run writes a counts table; `None` otherwise, as they grow
+    /// with the distinct (minute, principal, agent, IP, API) combinations.
+    pub cells: Option<FastMap<CellKey, u32>>,
     /// Deduplication keys seen, per day of eventTime (a key includes the minute, so a
     /// duplicate always falls on the same day).
     seen_ids: FastMap<Day, FastSet<u64>>,
@@ -184,6 +207,19 @@ impl Aggregates {
             note_file_day(&mut file_days, &e);
             self.count_event(&e);
         }
+        // A counts table says how many records each day held in all (every category,
+        // duplicates included): the day span is then found as from the logs.
+        for &(day, records) in &batch.day_records {
+            let counted = file_days.iter().find(|fd| fd.day == day).map_or(0, |fd| fd.records);
+            let extra = records.saturating_sub(counted);
+            if extra > 0 {
+                self.days.entry(day).or_default().records += extra;
+                match file_days.iter_mut().find(|fd| fd.day == day) {
+                    Some(fd) => fd.records += extra,
+                    None => file_days.push(FileDay { day, records: extra, example: day * MINUTES_PER_DAY }),
+                }
+            }
+        }
         self.reports.push(batch.report);
         let file = self.reports.len() - 1;
         self.file_days.extend(file_days.into_iter().map(|fd| (file, fd)));
@@ -203,6 +239,23 @@ impl Aggregates {
             }
         }
         note_category(&mut tally, e.category);
+        let counted = e.is_management() || (e.category == Category::Data && self.data_series);
+        if let Some(cells) = self.cells.as_mut().filter(|_| counted && e.feeds.is_none()) {
+            let key = CellKey {
+                minute: e.minute,
+                account: e.account,
+                region: e.region,
+                source: e.source,
+                name: e.name,
+                data: e.category == Category::Data,
+                read_only: e.read_only,
+                error: e.error,
+                principal: e.principal,
+                agent: e.agent,
+                ip: e.ip,
+            };
+            saturating_add(cells.entry(key).or_default(), e.calls);
+        }
         if e.category == Category::Data && self.data_series {
             self.count_data(e);
         }
@@ -314,6 +367,14 @@ impl Aggregates {
         self.strings.resolve(source) == "iam.amazonaws.com"
     }
 
+    /// Records per day of eventTime (every category, duplicates included), in day
+    /// order: what a counts table records so that the day span is found as from the logs.
+    pub fn day_records(&self) -> Vec<(Day, u64)> {
+        let mut days: Vec<(Day, u64)> = self.days.iter().map(|(&d, t)| (d, t.records)).filter(|&(_, n)| n > 0).collect();
+        days.sort_unstable();
+        days
+    }
+
     /// Total management events counted per series (after deduplication).
     pub fn series_totals(&self) -> Vec<u64> {
         let mut totals = vec![0u64; self.series.len()];
@@ -369,9 +430,15 @@ impl Aggregates {
             self.iam_writes.clear();
             self.behaviour.clear();
             self.scope_days.clear();
+            if let Some(cells) = self.cells.as_mut() {
+                cells.clear();
+            }
             return;
         };
         let keep = |m: Minute| r.contains(m.div_euclid(MINUTES_PER_DAY));
+        if let Some(cells) = self.cells.as_mut() {
+            cells.retain(|k, _| keep(k.minute));
+        }
         self.counts.retain(|&(_, m), _| keep(m));
         self.attributions.retain(|k, _| keep(k.minute));
         self.iam_writes.values_mut().for_each(|w| w.retain(|w| keep(w.minute)));
@@ -412,6 +479,20 @@ impl Aggregates {
             .map(|((a, f, w), stats)| ((s(a), s(f), w), stats.renumbered(&s, &ser)))
             .collect();
         self.scope_days = std::mem::take(&mut self.scope_days).into_iter().map(|(a, r, d)| (s(a), s(r), d)).collect();
+        if let Some(cells) = self.cells.take() {
+            let renumber = |k: CellKey| CellKey {
+                account: s(k.account),
+                region: s(k.region),
+                source: s(k.source),
+                name: s(k.name),
+                error: k.error.map(s),
+                principal: s(k.principal),
+                agent: s(k.agent),
+                ip: s(k.ip),
+                ..k
+            };
+            self.cells = Some(cells.into_iter().map(|(k, n)| (renumber(k), n)).collect());
+        }
         self.scope_began = std::mem::take(&mut self.scope_began).into_iter().map(|((a, r), d)| ((s(a), s(r)), d)).collect();
         self.families = std::mem::take(&mut self.families)
             .into_iter()
@@ -441,6 +522,9 @@ impl Aggregates {
         for (a, r) in self.scope_days.iter().map(|&(a, r, _)| (a, r)).chain(self.scope_began.keys().copied()) {
             mark(a);
             mark(r);
+        }
+        for k in self.cells.iter().flat_map(|c| c.keys()) {
+            [k.account, k.region, k.source, k.name, k.principal, k.agent, k.ip].into_iter().chain(k.error).for_each(&mut mark);
         }
         let families: Vec<Sym> = self.families.iter().filter(|(p, _)| used[**p as usize]).map(|(_, &f)| f).collect();
         families.into_iter().for_each(|f| used[f as usize] = true);

@@ -1,28 +1,45 @@
 //! Counts tables: the aggregation done elsewhere, as Parquet.
 //!
 //! Aggregation is a map-reduce over files, so a user with more logs than one machine
-//! reads can run it on Athena, Spark or DuckDB and give trailsight the result. One row
-//! holds the calls of one (minute, series, principal, user agent, error code) cell:
+//! reads can run it on Spark (`jobs/spark/`), Athena or DuckDB and give trailsight the
+//! result. `trailsight detect --write-counts FILE` writes version 2; version 1 tables
+//! are still read.
+//!
+//! **Version 2** (key-value metadata `trailsight.counts_version` = `2`): one row per
+//! cell of deduplicated records that agree on every field a model reads, so that
+//! `detect` on the table gives the insights `detect` on the logs gives:
 //!
 //! | column                 | type                        | meaning                              |
 //! |------------------------|-----------------------------|--------------------------------------|
-//! | `minute`               | timestamp (UTC) or string   | start of the minute                  |
-//! | `recipient_account_id` | string                      | account                              |
+//! | `minute`               | timestamp (UTC) or string   | start of the minute of `eventTime`   |
+//! | `recipient_account_id` | string                      | account (`userIdentity.accountId` when absent) |
 //! | `aws_region`           | string                      | region                               |
 //! | `event_source`         | string                      | e.g. `ec2.amazonaws.com`             |
 //! | `event_name`           | string                      | e.g. `RunInstances`                  |
-//! | `insight_type`         | string                      | `ApiCallRateInsight` or `ApiErrorRateInsight` |
-//! | `error_code`           | string, null for successes  | the error (the series' code on error rows) |
-//! | `user_identity_arn`    | string, nullable            | principal                            |
-//! | `user_agent`           | string, nullable            | user agent                           |
-//! | `count`                | integer                     | calls in the cell                    |
-//! | `event_category`       | string, optional            | `Management` (when absent) or `Data` |
+//! | `event_category`       | string                      | `Management` or `Data`               |
+//! | `read_only`            | boolean                     | `readOnly`, inferred from the API when absent |
+//! | `error_code`           | string, null for successes  | `errorCode`                          |
+//! | `user_identity_arn`    | string, nullable            | `userIdentity.arn`, else `invokedBy`, else `principalId` |
+//! | `user_agent`           | string, nullable            | `userAgent`                          |
+//! | `source_ip_address`    | string, nullable            | `sourceIPAddress`                    |
+//! | `count`                | integer                     | records in the cell                  |
 //!
-//! `trailsight detect --write-counts FILE` writes exactly this table, and README.md has
-//! the Athena SQL that makes it. A call-rate row feeds only its call-rate series and an
-//! error-rate row only its error series, so a write that failed (present in both) is not
-//! counted twice. Read-only successes and source IPs are not in the table: the
-//! behaviour model sees writes and errors only.
+//! Records are deduplicated before counting by (account, region, eventID, minute);
+//! records older than eventVersion 1.07 (no `eventCategory`) are management events
+//! unless `managementEvent` is false; data events are rows only when the table was made
+//! with data events asked for (`--event-categories management,data`). The metadata
+//! `trailsight.day_records` ([`DAYS_KEY`]) is a JSON list of `[day, records]` pairs
+//! (days since 1970-01-01 of `eventTime`; every record of the logs that has the fields
+//! above, any category, duplicates included), from which the span of days is found as
+//! from the logs.
+//!
+//! **Version 1** (no version key; the Athena SQL of earlier releases): one row per
+//! (minute, series, principal, user agent, error code) with an `insight_type` column
+//! (`ApiCallRateInsight` or `ApiErrorRateInsight`) and an optional `event_category`;
+//! a call-rate row feeds only its call-rate series and an error-rate row only its error
+//! series. It holds no read-only successes and no source IPs, so the behaviour model
+//! sees less from it than from the logs. The nightly state stores its counts in this
+//! form. A table of any other version is refused, naming it.
 //!
 //! A table is input like any other, so each row is checked the way a record is: the
 //! account and region as in records, `count` from 1 to [`MAX_ROW_CALLS`], and the minute
@@ -36,6 +53,7 @@
 use super::record::{is_account_id, is_region, Category, Event, Feeds, NULL_VALUE};
 use super::report::{FileProblem, FileReport, RecordSkip};
 use super::FileBatch;
+use crate::aggregate::Day;
 use crate::intern::Interner;
 use crate::time::{parse_event_minute, Minute};
 use polars::prelude::*;
@@ -53,6 +71,8 @@ pub mod columns {
     pub const USER_AGENT: &str = "user_agent";
     pub const COUNT: &str = "count";
     pub const EVENT_CATEGORY: &str = "event_category";
+    pub const READ_ONLY: &str = "read_only";
+    pub const SOURCE_IP: &str = "source_ip_address";
 }
 
 use columns::*;
@@ -64,6 +84,15 @@ pub const ERROR_RATE: &str = "ApiErrorRateInsight";
 
 /// The key of the Parquet key-value metadata that lists the tables' source files.
 pub const SOURCES_KEY: &str = "trailsight.sources";
+
+/// The key of the table's format version (absent in version 1 tables).
+pub const VERSION_KEY: &str = "trailsight.counts_version";
+
+/// The key of the records per day of the logs a version 2 table was made from.
+pub const DAYS_KEY: &str = "trailsight.day_records";
+
+/// The version `--write-counts` writes.
+pub const VERSION: u32 = 2;
 
 /// Most calls one row may claim: 100 million in one minute (1.6 million per second for
 /// one principal, agent and API in one account and region) is far above any AWS API's
@@ -84,21 +113,39 @@ pub fn read(bytes: Vec<u8>, mut report: FileReport) -> FileBatch {
     let mut batch = FileBatch::default();
     let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
     let metadata = reader.get_metadata().map(|m| {
-        let pairs = m.key_value_metadata().iter().flatten();
-        sources_of(pairs.map(|kv| (kv.key.as_str(), kv.value.as_deref())))
+        let pairs: Vec<(String, Option<String>)> =
+            m.key_value_metadata().iter().flatten().map(|kv| (kv.key.clone(), kv.value.clone())).collect();
+        pairs
     });
-    match metadata {
-        Ok(Ok(sources)) => batch.made_from = sources,
-        Ok(Err(e)) => report.problems.push(FileProblem::BadCountsTable(e)),
-        Err(e) => report.problems.push(FileProblem::BadCountsTable(e.to_string())),
+    let pairs = match metadata {
+        Ok(pairs) => pairs,
+        Err(e) => {
+            report.problems.push(FileProblem::BadCountsTable(e.to_string()));
+            Vec::new()
+        }
+    };
+    let value = |key: &str| pairs.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_deref());
+    match sources_of(value(SOURCES_KEY)) {
+        Ok(sources) => batch.made_from = sources,
+        Err(e) => report.problems.push(FileProblem::BadCountsTable(e)),
     }
-    match reader.finish() {
-        Ok(frame) => {
-            if let Err(e) = rows(&frame, &mut batch.strings, &mut batch.events, &mut report) {
+    let version = match value(VERSION_KEY) {
+        None | Some("1") => Ok(1),
+        Some("2") => days_of(value(DAYS_KEY)).map(|days| {
+            batch.day_records = days;
+            2
+        }),
+        Some(other) => Err(format!("it is counts table version {other}; this trailsight reads versions 1 and 2")),
+    };
+    match version.map(|v| (v, reader.finish())) {
+        Ok((v, Ok(frame))) => {
+            let read = if v == 1 { rows(&frame, &mut batch.strings, &mut batch.events, &mut report) } else { cells(&frame, &mut batch.strings, &mut batch.events, &mut report) };
+            if let Err(e) = read {
                 report.problems.push(FileProblem::BadCountsTable(e.to_string()));
             }
         }
-        Err(e) => report.problems.push(FileProblem::BadCountsTable(e.to_string())),
+        Ok((_, Err(e))) => report.problems.push(FileProblem::BadCountsTable(e.to_string())),
+        Err(why) => report.problems.push(FileProblem::BadCountsTable(why)),
     }
     report.records = batch.events.len();
     if batch.events.is_empty() && report.problems.is_empty() && report.skipped_records() == 0 {
@@ -109,11 +156,20 @@ pub fn read(bytes: Vec<u8>, mut report: FileReport) -> FileBatch {
 }
 
 /// The source ids stored under [`SOURCES_KEY`]; none when the key is absent.
-fn sources_of<'a>(mut pairs: impl Iterator<Item = (&'a str, Option<&'a str>)>) -> Result<Vec<String>, String> {
-    match pairs.find(|(key, _)| *key == SOURCES_KEY).and_then(|(_, value)| value) {
+fn sources_of(value: Option<&str>) -> Result<Vec<String>, String> {
+    match value {
         None => Ok(Vec::new()),
         Some(json) => serde_json::from_str(json)
             .map_err(|e| format!("{SOURCES_KEY} is not a JSON list of strings ({e})")),
+    }
+}
+
+/// The `[day, records]` pairs stored under [`DAYS_KEY`]; none when the key is absent.
+fn days_of(value: Option<&str>) -> Result<Vec<(Day, u64)>, String> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| format!("{DAYS_KEY} is not a JSON list of [day, records] pairs ({e})")),
     }
 }
 
@@ -218,6 +274,97 @@ fn row(c: &Columns, i: usize, strings: &mut Interner) -> Result<Event, RecordSki
     })
 }
 
+/// The columns of a version 2 table.
+struct CellColumns {
+    minutes: Vec<Option<Minute>>,
+    account: StringChunked,
+    region: StringChunked,
+    source: StringChunked,
+    name: StringChunked,
+    category: StringChunked,
+    read_only: BooleanChunked,
+    error: StringChunked,
+    arn: StringChunked,
+    agent: StringChunked,
+    ip: StringChunked,
+    count: Int64Chunked,
+}
+
+impl CellColumns {
+    fn of(frame: &DataFrame) -> PolarsResult<Self> {
+        let text = |name: &str| -> PolarsResult<StringChunked> {
+            Ok(frame.column(name)?.cast(&DataType::String)?.str()?.clone())
+        };
+        Ok(Self {
+            minutes: minute_column(frame.column(MINUTE)?)?,
+            account: text(ACCOUNT)?,
+            region: text(REGION)?,
+            source: text(EVENT_SOURCE)?,
+            name: text(EVENT_NAME)?,
+            category: text(EVENT_CATEGORY)?,
+            read_only: frame.column(READ_ONLY)?.cast(&DataType::Boolean)?.bool()?.clone(),
+            error: text(ERROR_CODE)?,
+            arn: text(USER_IDENTITY_ARN)?,
+            agent: text(USER_AGENT)?,
+            ip: text(SOURCE_IP)?,
+            count: frame.column(COUNT)?.cast(&DataType::Int64)?.i64()?.clone(),
+        })
+    }
+}
+
+fn cells(frame: &DataFrame, strings: &mut Interner, events: &mut Vec<Event>, report: &mut FileReport) -> PolarsResult<()> {
+    let c = CellColumns::of(frame)?;
+    for i in 0..frame.height() {
+        match cell(&c, i, strings) {
+            Ok(event) => events.push(event),
+            Err(skip) => report.skip(skip),
+        }
+    }
+    Ok(())
+}
+
+/// Row `i` of a version 2 table as an event standing for `count` records.
+fn cell(c: &CellColumns, i: usize, strings: &mut Interner) -> Result<Event, RecordSkip> {
+    let fields = (c.minutes.get(i).copied().flatten(), c.account.get(i), c.region.get(i), c.source.get(i), c.name.get(i), c.category.get(i), c.read_only.get(i), c.count.get(i));
+    let (Some(minute), Some(account), Some(region), Some(source), Some(name), Some(category), Some(read_only), Some(n)) = fields else {
+        return Err(RecordSkip::BadField(format!("row {i}: a required column is null or unreadable")));
+    };
+    let category = match category {
+        "Management" => Category::Management,
+        "Data" => Category::Data,
+        other => return Err(RecordSkip::BadField(format!("row {i}: event_category {other:?}"))),
+    };
+    let calls = u32::try_from(n).ok().filter(|n| (1..=MAX_ROW_CALLS).contains(n));
+    let calls = calls.ok_or_else(|| RecordSkip::OutOfRange("count", format!("row {i}: {n}")))?;
+    if !(0..=LAST_MINUTE).contains(&minute) {
+        return Err(RecordSkip::OutOfRange("minute", format!("row {i}: minute {minute}")));
+    }
+    if !is_account_id(account) {
+        return Err(RecordSkip::BadAccount(account.to_string()));
+    }
+    if !is_region(region) {
+        return Err(RecordSkip::BadRegion(region.to_string()));
+    }
+    let or_null = |v: Option<&str>| v.unwrap_or(NULL_VALUE).to_string();
+    Ok(Event {
+        minute,
+        dedup_key: None,
+        account: strings.intern(account),
+        region: strings.intern(region),
+        source: strings.intern(source),
+        name: strings.intern(name),
+        error: c.error.get(i).map(|e| strings.intern(e)),
+        principal: strings.intern(&or_null(c.arn.get(i))),
+        agent: strings.intern(&or_null(c.agent.get(i))),
+        ip: strings.intern(&or_null(c.ip.get(i))),
+        category,
+        read_only,
+        read_only_inferred: false,
+        calls,
+        feeds: None,
+    })
+}
+
 /// The minute of every row: timestamps of any unit, or ISO 8601 strings.
 fn minute_column(c: &Column) -> PolarsResult<Vec<Option<Minute>>> {
     match c.dtype() {
@@ -306,6 +453,73 @@ pub fn write_with_sources<'a>(
     Ok(())
 }
 
+/// One cell of a version 2 table, as [`write_cells`] takes it.
+pub struct Cell<'a> {
+    pub minute: Minute,
+    pub account: &'a str,
+    pub region: &'a str,
+    pub source: &'a str,
+    pub name: &'a str,
+    /// `Management` or `Data`.
+    pub category: &'static str,
+    pub read_only: bool,
+    pub error: Option<&'a str>,
+    pub principal: &'a str,
+    pub agent: &'a str,
+    pub ip: &'a str,
+    pub calls: u32,
+}
+
+/// Writes cells as a version 2 counts table, with the records per day of the logs
+/// (`days`, see [`DAYS_KEY`]) and the source ids of the files it was made from.
+pub fn write_cells<'a>(
+    cells: impl Iterator<Item = Cell<'a>>,
+    days: &[(Day, u64)],
+    sources: &[String],
+    out: &mut dyn std::io::Write,
+) -> PolarsResult<()> {
+    let (mut minute, mut account, mut region, mut source, mut name, mut category) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut read_only, mut error, mut arn, mut agent, mut ip, mut count) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let nullable = |s: &'a str| (s != NULL_VALUE).then_some(s);
+    for c in cells {
+        minute.push(c.minute.saturating_mul(60_000));
+        account.push(c.account);
+        region.push(c.region);
+        source.push(c.source);
+        name.push(c.name);
+        category.push(c.category);
+        read_only.push(c.read_only);
+        error.push(c.error);
+        arn.push(nullable(c.principal));
+        agent.push(nullable(c.agent));
+        ip.push(nullable(c.ip));
+        count.push(i64::from(c.calls));
+    }
+    let minute = Column::new(MINUTE.into(), minute).cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)))?;
+    let mut frame = DataFrame::new_infer_height(vec![
+        minute,
+        Column::new(ACCOUNT.into(), account),
+        Column::new(REGION.into(), region),
+        Column::new(EVENT_SOURCE.into(), source),
+        Column::new(EVENT_NAME.into(), name),
+        Column::new(EVENT_CATEGORY.into(), category),
+        Column::new(READ_ONLY.into(), read_only),
+        Column::new(ERROR_CODE.into(), error),
+        Column::new(USER_IDENTITY_ARN.into(), arn),
+        Column::new(USER_AGENT.into(), agent),
+        Column::new(SOURCE_IP.into(), ip),
+        Column::new(COUNT.into(), count),
+    ])?;
+    let json = |e: serde_json::Error| polars_err!(ComputeError: "{e}");
+    let metadata = KeyValueMetadata::from_static(vec![
+        (VERSION_KEY.to_string(), VERSION.to_string()),
+        (SOURCES_KEY.to_string(), serde_json::to_string(sources).map_err(json)?),
+        (DAYS_KEY.to_string(), serde_json::to_string(days).map_err(json)?),
+    ]);
+    ParquetWriter::new(out).with_key_value_metadata(Some(metadata)).finish(&mut frame)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,5 +568,52 @@ mod tests {
         let lines = batch.report.describe().join("\n");
         assert!(lines.contains("skipped 2 record(s): count out of range"), "{lines}");
         assert!(lines.contains("skipped 2 record(s): minute out of range"), "{lines}");
+    }
+
+    fn cell<'a>(minute: Minute, read_only: bool, ip: &'a str) -> Cell<'a> {
+        Cell {
+            minute,
+            account: "111122223333",
+            region: "us-east-1",
+            source: "iam.amazonaws.com",
+            name: "ListUsers",
+            category: "Management",
+            read_only,
+            error: None,
+            principal: "arn:aws:iam::111122223333:user/a",
+            agent: NULL_VALUE,
+            ip,
+            calls: 4,
+        }
+    }
+
+    #[test]
+    fn version_2_rows_are_records_and_version_1_rows_feed_one_series() {
+        let mut v2 = Vec::new();
+        write_cells([cell(100, true, "198.51.100.7"), cell(101, false, NULL_VALUE)].into_iter(), &[(0, 12)], &[], &mut v2).unwrap();
+        let batch = read(v2, FileReport::new("v2.parquet".into()));
+        assert!(batch.report.problems.is_empty(), "{:?}", batch.report.describe());
+        assert_eq!(batch.day_records, vec![(0, 12)]);
+        let e = &batch.events;
+        assert_eq!((e.len(), e[0].feeds, e[0].read_only, e[0].calls), (2, None, true, 4));
+        assert_eq!(batch.strings.resolve(e[0].ip), "198.51.100.7");
+        assert_eq!(batch.strings.resolve(e[1].ip), NULL_VALUE);
+        let mut v1 = Vec::new();
+        write([row(100, 3)].into_iter(), &mut v1).unwrap();
+        let batch = read(v1, FileReport::new("v1.parquet".into()));
+        assert_eq!(batch.events[0].feeds, Some(Feeds::CallRate));
+        assert!(batch.day_records.is_empty());
+    }
+
+    #[test]
+    fn a_table_of_another_version_is_refused_by_name() {
+        let mut frame = df!("minute" => [1i64]).unwrap();
+        let mut out = Vec::new();
+        let meta = KeyValueMetadata::from_static(vec![(VERSION_KEY.to_string(), "3".to_string())]);
+        ParquetWriter::new(&mut out).with_key_value_metadata(Some(meta)).finish(&mut frame).unwrap();
+        let batch = read(out, FileReport::new("v3.parquet".into()));
+        let lines = batch.report.describe().join("\n");
+        assert!(lines.contains("counts table version 3; this trailsight reads versions 1 and 2"), "{lines}");
+        assert!(batch.events.is_empty());
     }
 }

@@ -41,6 +41,9 @@ pub struct FileBatch {
     /// For a counts table, the source ids of the files it was made from (its
     /// `trailsight.sources` metadata, see [`counts`]); empty for log files.
     pub made_from: Vec<String>,
+    /// For a counts table of version 2, the records each day (of eventTime) held in the
+    /// logs it was made from, every category and duplicates included.
+    pub day_records: Vec<(crate::aggregate::Day, u64)>,
 }
 
 /// Bounds on what reading one input file may cost.
