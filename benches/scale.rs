@@ -3,8 +3,10 @@
 //!     cargo bench --bench scale -- --sizes 0.5,2.5,10
 //!
 //! simulates histories of increasing size and times, side by side as separate
-//! processes, plain decompression, DuckDB's aggregation of the same files and the built
-//! `trailsight detect`: wall time, records per second, peak memory and the ratios.
+//! processes with the files in the page cache, plain decompression (gzip, trailsight's
+//! own decoder, and libdeflate: the floor), DuckDB's aggregation of the same files and
+//! the built `trailsight detect`: wall time, records per second, peak memory and the
+//! ratios.
 
 #[path = "support/measure.rs"]
 mod measure;
@@ -40,6 +42,10 @@ struct ScaleArgs {
     /// Keep the simulated histories.
     #[arg(long)]
     keep: bool,
+    /// Also time `detect --event-categories management,data` (data events are about a
+    /// fifth of the simulated records).
+    #[arg(long)]
+    data_events: bool,
     /// Only decompress every file under this folder, in parallel, and count the bytes:
     /// the child this benchmark measures as "gunzip".
     #[arg(long, hide = true, value_name = "DIR")]
@@ -89,10 +95,12 @@ fn scale(a: ScaleArgs) -> anyhow::Result<()> {
         gunzip: std::env::current_exe()?,
         python,
         keep: a.keep,
+        data_events: a.data_events,
     };
     println!(
-        "{:>9} {:>6} {:>6} | {:>6} {:>8} | {:>8} {:>7} | {:>12} {:>7} {:>9} | {:>9} {:>7} {:>9}",
-        "records", "files", "gz MB", "zcat s", "gunzip s", "duckdb s", "peak MB", "trailsight s", "peak MB", "rec/s", "ts/duckdb", "ts/zcat", "ts/gunzip"
+        "{:>9} {:>6} {:>6} | {:>6} {:>8} {:>7} | {:>8} {:>7} | {:>12} {:>7} {:>9} | {:>9} {:>10}{}",
+        "records", "files", "gz MB", "zcat s", "gunzip s", "floor s", "duckdb s", "peak MB", "trailsight s", "peak MB", "rec/s", "ts/duckdb", "ts/floor",
+        if a.data_events { " | +data s peak MB" } else { "" }
     );
     run_scale(&cfg, |r| println!("{}", row(r)))?;
     Ok(())
@@ -106,10 +114,18 @@ fn row(r: &ScaleRun) -> String {
             ("-".into(), "-".into(), "-".into())
         }
     };
+    let (floor_s, floor_ratio) = match &r.libdeflate {
+        Ok(f) => (format!("{:.2}", f.seconds), format!("{:.2}", r.trailsight.seconds / f.seconds)),
+        Err(why) => {
+            eprintln!("scale: libdeflate: {why}");
+            ("-".into(), "-".into())
+        }
+    };
+    let data = r.with_data.map_or(String::new(), |d| format!(" | {:>6.1} {:>7.0}", d.seconds, d.peak_bytes as f64 / MB));
     format!(
-        "{:>9} {:>6} {:>6.0} | {:>6.1} {:>8.1} | {:>8} {:>7} | {:>12.1} {:>7.0} {:>9.0} | {:>9} {:>7.2} {:>9.2}",
-        r.records, r.files, r.compressed_bytes as f64 / MB, r.zcat.seconds, r.gunzip.seconds,
+        "{:>9} {:>6} {:>6.0} | {:>6.1} {:>8.2} {:>7} | {:>8} {:>7} | {:>12.2} {:>7.0} {:>9.0} | {:>9} {:>10}{}",
+        r.records, r.files, r.compressed_bytes as f64 / MB, r.zcat.seconds, r.gunzip.seconds, floor_s,
         duck_s, duck_mb, r.trailsight.seconds, r.trailsight.peak_bytes as f64 / MB, r.records_per_second(),
-        ratio, r.trailsight.seconds / r.zcat.seconds, r.trailsight.seconds / r.gunzip.seconds
+        ratio, floor_ratio, data
     )
 }

@@ -9,14 +9,21 @@
 //!   them" costs a user at the shell;
 //! - **gunzip**: this benchmark's own executable with `--gunzip`, every file
 //!   decompressed in parallel with the decoder `detect` uses (flate2's multi-member gzip
-//!   reader, zlib-rs), bytes counted and thrown away: the floor any reader of these
-//!   files pays on this machine;
+//!   reader, zlib-rs), bytes counted and thrown away;
+//! - **libdeflate**: `libdeflate-gunzip -c` (Debian `libdeflate-tools`) over every file
+//!   in two processes (`xargs -P 2`), output thrown away: the fastest plain
+//!   decompression on this machine, the floor any reader of these files pays. Skipped
+//!   with a message when the tool is missing;
 //! - **duckdb**: DuckDB's `read_json` over the same files, building the per-minute
 //!   per-API counts (what a user would do instead), through its Python package, which
 //!   the benchmark installs with pip when it is missing, and skips with a message when
 //!   it cannot;
 //! - **trailsight**: the built `trailsight detect`, the whole job: ingest, baselines,
-//!   models and Insight records.
+//!   models and Insight records; with `--data-events`, a second run with
+//!   `--event-categories management,data` (series of data events too).
+//!
+//! Before the contenders run, every file is read once (`cat` to /dev/null) so that all of
+//! them read from the page cache, not from the disk.
 
 use crate::measure::{measure, MeasureError, Measured};
 use std::path::{Path, PathBuf};
@@ -43,6 +50,8 @@ pub struct ScaleConfig {
     pub python: Option<PathBuf>,
     /// Keep the simulated histories (they are large).
     pub keep: bool,
+    /// Also time `detect --event-categories management,data`.
+    pub data_events: bool,
 }
 
 /// The measurements of one size.
@@ -53,8 +62,11 @@ pub struct ScaleRun {
     pub compressed_bytes: u64,
     pub zcat: Measured,
     pub gunzip: Measured,
+    pub libdeflate: Result<Measured, String>,
     pub duckdb: Result<Measured, String>,
     pub trailsight: Measured,
+    /// `detect --event-categories management,data`, with `--data-events`.
+    pub with_data: Option<Measured>,
 }
 
 impl ScaleRun {
@@ -93,11 +105,21 @@ pub fn run_scale(cfg: &ScaleConfig, mut on_run: impl FnMut(&ScaleRun)) -> Result
         };
         let summary = simulate(&sim)?;
         let (files, compressed_bytes) = gz_files(&dir);
+        measure("page cache warm-up", Command::new("sh").args(["-c", "find \"$1\" -name '*.gz' -print0 | xargs -0 cat > /dev/null", "warm"]).arg(&dir))?;
         let zcat = measure(
             "zcat",
             Command::new("sh").args(["-c", "find \"$1\" -name '*.gz' -print0 | xargs -0 cat | gzip -dc > /dev/null", "zcat"]).arg(&dir),
         )?;
         let gunzip = measure("gunzip", Command::new(&cfg.gunzip).arg("--gunzip").arg(&dir))?;
+        let libdeflate = if has_libdeflate() {
+            measure(
+                "libdeflate-gunzip",
+                Command::new("sh").args(["-c", "find \"$1\" -name '*.gz' -print0 | xargs -0 -P 2 -n 512 libdeflate-gunzip -c > /dev/null", "libdeflate"]).arg(&dir),
+            )
+            .map_err(|e| e.to_string())
+        } else {
+            Err("skipped: libdeflate-gunzip not found (Debian package libdeflate-tools)".to_string())
+        };
         let duckdb = match &cfg.python {
             Some(python) => {
                 let out = cfg.work_dir.join("duckdb-counts.parquet");
@@ -115,8 +137,20 @@ pub fn run_scale(cfg: &ScaleConfig, mut on_run: impl FnMut(&ScaleRun)) -> Result
             "trailsight detect",
             Command::new(&cfg.binary).args(["detect", "--format", "ndjson", "--out"]).arg(&insights).arg(&dir),
         )?;
+        let with_data = if cfg.data_events {
+            let run = measure(
+                "trailsight detect --event-categories management,data",
+                Command::new(&cfg.binary)
+                    .args(["detect", "--event-categories", "management,data", "--format", "ndjson", "--out"])
+                    .arg(&insights)
+                    .arg(&dir),
+            )?;
+            Some(run)
+        } else {
+            None
+        };
         let _ = std::fs::remove_file(insights);
-        let run = ScaleRun { records: summary.records, files, compressed_bytes, zcat, gunzip, duckdb, trailsight };
+        let run = ScaleRun { records: summary.records, files, compressed_bytes, zcat, gunzip, libdeflate, duckdb, trailsight, with_data };
         on_run(&run);
         runs.push(run);
         if !cfg.keep {
@@ -181,6 +215,10 @@ pub fn find_duckdb_python() -> Result<PathBuf, String> {
         Ok(_) => Err("`python3 -m pip install duckdb` failed".into()),
         Err(e) => Err(format!("python3 not found ({e})")),
     }
+}
+
+fn has_libdeflate() -> bool {
+    Command::new("libdeflate-gunzip").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
 }
 
 /// How many gzip files a history has and their size on disk.
