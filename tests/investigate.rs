@@ -38,7 +38,7 @@ fn detect(path: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
 
 /// The calls of the counts table `detect --write-counts` writes, read back with the
 /// library's own reader: what the detector counted.
-/// One counts-table row: what a series counted in one minute for one principal.
+/// What one series counted in one minute for one principal (a table row feeds one or two).
 struct Call {
     /// "call" (a call-rate series) or "error" (an error-rate series).
     kind: &'static str,
@@ -66,16 +66,16 @@ fn counted_calls(path: &Path, extra: &[&str]) -> Vec<Call> {
     let batch = trailsight::ingest::read_file(&trailsight::ingest::InputFile::Path(table));
     assert!(!batch.report.has_issues(), "{:?}", batch.report.describe());
     let s = |sym| batch.strings.resolve(sym).to_string();
+    // A row of the table (version 2) stands for records: it feeds the call-rate series
+    // when it is a write (or any data event) and the error series when it failed.
     batch
         .events
         .iter()
-        .map(|e| {
-            let kind = match e.feeds {
-                Some(trailsight::ingest::Feeds::CallRate) => "call",
-                Some(trailsight::ingest::Feeds::ErrorRate) => "error",
-                None => panic!("a counts-table row feeds one series"),
-            };
-            Call {
+        .flat_map(|e| {
+            assert!(e.feeds.is_none(), "--write-counts writes version 2 rows");
+            let data = e.category == trailsight::ingest::Category::Data;
+            let kinds = [("call", data || !e.read_only), ("error", e.error.is_some())];
+            kinds.into_iter().filter(|(_, feeds)| *feeds).map(|(kind, _)| Call {
                 kind,
                 scope: format!("{} {}", s(e.account), s(e.region)),
                 api: format!("{}:{}", s(e.source), s(e.name)),
@@ -83,7 +83,8 @@ fn counted_calls(path: &Path, extra: &[&str]) -> Vec<Call> {
                 principal: s(e.principal),
                 minute: e.minute,
                 calls: u64::from(e.calls),
-            }
+            })
+            .collect::<Vec<_>>()
         })
         .collect()
 }
