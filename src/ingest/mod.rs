@@ -13,6 +13,7 @@
 pub mod counts;
 mod decode;
 mod discover;
+mod inflate;
 mod parse;
 mod read_only;
 mod record;
@@ -112,7 +113,7 @@ pub fn visit_records(file: &InputFile, limits: &ReadLimits, strings: &mut Intern
     if format == Format::Parquet {
         return;
     }
-    let mut text = Capped::new(text_of(format, head, &mut stored), limits.max_file_bytes);
+    let mut text = Capped::new(text_of(format, head, &mut stored, limits.max_file_bytes), limits.max_file_bytes);
     parse::scan(&mut text, |raw| {
         if let Ok(event) = record::to_event(raw, strings) {
             visit(raw, &event, strings);
@@ -153,7 +154,7 @@ fn read_source(reader: impl Read, limits: &ReadLimits, batch: &mut FileBatch) {
     if format == Format::Parquet {
         return read_counts(head, &mut stored, limit, batch);
     }
-    let mut text = Capped::new(text_of(format, head, &mut stored), limit);
+    let mut text = Capped::new(text_of(format, head, &mut stored, limit), limit);
     let end = read_records(&mut text, batch);
     let (text_bytes, text_over) = (text.yielded(), text.is_over());
     drop(text);
@@ -178,12 +179,35 @@ fn read_source(reader: impl Read, limits: &ReadLimits, batch: &mut FileBatch) {
     }
 }
 
-/// The decompressed text of a stored stream whose first bytes were `head`.
-fn text_of<'a>(format: Format, head: Vec<u8>, stored: &'a mut impl Read) -> Box<dyn Read + 'a> {
-    let whole = Cursor::new(head).chain(stored);
-    match format {
-        Format::Gzip => Box::new(MultiGzDecoder::new(whole)),
-        Format::Parquet | Format::Plain => Box::new(whole),
+/// The decompressed text of a stored stream whose first bytes were `head`. A gzip file
+/// of at most [`inflate::MAX_STORED`] bytes is read whole and inflated by libdeflate when
+/// it is well formed and its text within `limit`; anything else (a larger file, a
+/// damaged stream, a text over the limit, a read error) is streamed through flate2 from
+/// the same bytes, which keeps the records before a break and reports it.
+fn text_of<'a>(format: Format, head: Vec<u8>, stored: &'a mut impl Read, limit: u64) -> Box<dyn Read + 'a> {
+    if format != Format::Gzip {
+        return Box::new(Cursor::new(head).chain(stored));
+    }
+    let mut whole = head;
+    let read = stored.take(inflate::MAX_STORED as u64 + 1).read_to_end(&mut whole);
+    let fits = whole.len() <= inflate::MAX_STORED;
+    match read {
+        Ok(_) if fits => match inflate::whole(&whole, limit) {
+            Some(text) => Box::new(Cursor::new(text)),
+            None => Box::new(MultiGzDecoder::new(Cursor::new(whole))),
+        },
+        Ok(_) => Box::new(MultiGzDecoder::new(Cursor::new(whole).chain(stored))),
+        // What was read before the error, then the error itself, as a stream would.
+        Err(e) => Box::new(MultiGzDecoder::new(Cursor::new(whole).chain(Failing(Some(e))))),
+    }
+}
+
+/// A reader that fails once with the error it holds, then ends.
+struct Failing(Option<io::Error>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
     }
 }
 
