@@ -75,27 +75,27 @@ impl Event {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawRecord<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     event_time: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     event_source: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     event_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     aws_region: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "eventID")]
+    #[serde(borrow, default, rename = "eventID", deserialize_with = "text")]
     event_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     event_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     event_category: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     error_code: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     recipient_account_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     user_agent: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "sourceIPAddress")]
+    #[serde(borrow, default, rename = "sourceIPAddress", deserialize_with = "text")]
     source_ip_address: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "lenient_bool")]
     read_only: Option<bool>,
@@ -136,14 +136,23 @@ impl From<RecordSkip> for Unused {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawIdentity<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     arn: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     account_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     invoked_by: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     principal_id: Option<Cow<'a, str>>,
+}
+
+/// An optional string, borrowed from the record's text when it has no escapes. (serde
+/// borrows a bare `Cow<str>` field but copies one inside `Option`: a copy per field per
+/// record was a tenth of the reading time.)
+fn text<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Borrowed<'a>>::deserialize(d)?.map(|b| b.0))
 }
 
 /// Old and hand-made records sometimes carry `"readOnly": "true"`.
@@ -361,5 +370,14 @@ mod tests {
             "eventType":"AwsCloudTrailInsight","recipientAccountId":"838185438692","insightDetails":{}}"#;
         let result = to_event(insight.as_bytes(), &mut Interner::new());
         assert_eq!(result, Err(Unused::NonEvent(NonEventKind::Insight)));
+    }
+
+    #[test]
+    fn strings_are_borrowed_unless_escaped() {
+        let rec: RawRecord = serde_json::from_str(r#"{"eventName":"RunInstances","userAgent":"a\/b","errorCode":null}"#).unwrap();
+        assert!(matches!(rec.event_name, Some(Cow::Borrowed("RunInstances"))));
+        assert!(matches!(rec.user_agent.as_deref(), Some("a/b")));
+        assert!(matches!(rec.user_agent, Some(Cow::Owned(_))));
+        assert!(rec.error_code.is_none() && rec.event_source.is_none());
     }
 }
