@@ -7,7 +7,7 @@
 //! never depends on which thread finished first: memory follows series x minutes, not
 //! the size of the history.
 
-use crate::aggregate::{Aggregates, InsightType, IngestStats};
+use crate::aggregate::{Aggregates, Day, InsightType, IngestStats};
 use crate::detect::{self, DetectParams, Episode, Timeline, Timelines};
 use crate::frame::Frames;
 use crate::ingest::{self, Discovery, FileBatch, FileProblem, FileReport, InputFile, NonEventKind, ReadLimits};
@@ -264,6 +264,8 @@ pub(crate) fn summary_of(d: &Discovery) -> RunSummary {
 /// of the merge, which bounds the batches held at once.
 pub(crate) fn read_all(mut agg: Aggregates, files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync)) -> Aggregates {
     let inputs = source_ids(files);
+    // A nightly run keeps its keys for the next night; a batch run lets them go.
+    let releases = if agg.keeps_seen() { Vec::new() } else { seen_releases(files) };
     let threads = rayon::current_num_threads().max(1);
     let window = 2 * threads + 2;
     let next = AtomicUsize::new(0);
@@ -288,19 +290,82 @@ pub(crate) fn read_all(mut agg: Aggregates, files: &[InputFile], limits: &ReadLi
         drop(tx);
         let mut pending: BTreeMap<usize, ingest::FileBatch> = BTreeMap::new();
         let mut done = 0usize;
+        let mut peak_seen = 0usize;
         for (i, batch) in rx {
             pending.insert(i, batch);
             while let Some(mut batch) = pending.remove(&done) {
                 refuse_counts_of_inputs(&mut batch, &inputs);
                 agg.absorb(batch);
+                for (account, region, day) in releases.get(done).into_iter().flatten() {
+                    agg.release_seen(account, region, *day);
+                }
+                peak_seen = peak_seen.max(agg.seen_keys());
                 done += 1;
                 on_file();
             }
             *merged.0.lock().unwrap_or_else(|e| e.into_inner()) = done;
             merged.1.notify_all();
         }
+        tracing::info!(peak_keys = peak_seen, held_at_end = agg.seen_keys(), "deduplication");
     });
     agg
+}
+
+/// Days after its eventTime a record may still be delivered and be recognised as a
+/// duplicate of a copy read earlier. CloudTrail delivers within minutes; a copy delivered
+/// later than this (a redelivery days after) is counted again.
+pub const LATE_DAYS: Day = 2;
+
+/// When a batch run may let go of deduplication keys: after file `i`, the (account,
+/// region, day) of `result[i]`. A CloudTrail file name gives the account, region and
+/// delivery time (`ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_...`), and a record is
+/// delivered on its day or within [`LATE_DAYS`] after: the keys of a day are let go after
+/// the last file of its account and region delivered in that span. A file whose name
+/// says nothing (standard input, a joined file, an export) may hold anything: nothing is
+/// let go before it is read. With the S3 layout's order (account, region, date) the keys
+/// held are those of a few days of one account and region, instead of every record's.
+fn seen_releases(files: &[InputFile]) -> Vec<Vec<(String, String, Day)>> {
+    let named: Vec<Option<(String, String, Day)>> = files.iter().map(delivery_of).collect();
+    let unnamed_until = named
+        .iter()
+        .zip(files)
+        .rposition(|(n, f)| n.is_none() && !is_counts_table_name(f))
+        .map_or(0, |i| i);
+    let mut last: BTreeMap<(String, String, Day), usize> = BTreeMap::new();
+    for (i, n) in named.iter().enumerate() {
+        if let Some((account, region, delivered)) = n {
+            for day in delivered - LATE_DAYS..=*delivered {
+                last.insert((account.clone(), region.clone(), day), i);
+            }
+        }
+    }
+    let mut releases = vec![Vec::new(); files.len()];
+    for (key, i) in last {
+        releases[i.max(unnamed_until)].push(key);
+    }
+    releases
+}
+
+/// The account, region and delivery day a CloudTrail log file's name gives.
+fn delivery_of(file: &InputFile) -> Option<(String, String, Day)> {
+    let name = match file {
+        InputFile::Path(p) => p.file_name()?.to_str()?.to_string(),
+        InputFile::S3(object) => object.key.rsplit('/').next()?.to_string(),
+        InputFile::Stdin => return None,
+    };
+    let mut parts = name.split('_');
+    let (account, kind, region, time) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if kind != "CloudTrail" || !ingest::is_account_id(account) || !ingest::is_region(region) {
+        return None;
+    }
+    let date = chrono::NaiveDate::parse_from_str(time.get(..8)?, "%Y%m%d").ok()?;
+    let minute = crate::time::parse_cli_time(&date.format("%Y-%m-%d").to_string())?;
+    Some((account.to_string(), region.to_string(), minute.div_euclid(crate::time::MINUTES_PER_DAY)))
+}
+
+/// Counts tables carry no eventIDs: they cannot hold a duplicate of a record.
+fn is_counts_table_name(file: &InputFile) -> bool {
+    matches!(file, InputFile::Path(p) if p.extension().is_some_and(|e| e == "parquet"))
 }
 
 /// Reads the discovered files into `start` and settles them; the summary holds what was
@@ -493,5 +558,42 @@ mod tests {
         let (result, records) = run_on(std::path::Path::new("/nonexistent/trailsight"), &params);
         assert!(matches!(result, Err(EngineError::Params(crate::detect::DetectParamError::Rate(_)))), "{result:?}");
         assert!(records.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod release_tests {
+    use super::*;
+
+    fn file(name: &str) -> InputFile {
+        InputFile::Path(PathBuf::from(format!("AWSLogs/x/{name}")))
+    }
+
+    #[test]
+    fn dedup_keys_go_after_the_last_file_that_can_hold_their_day() {
+        let a = "111122223333";
+        let files = [
+            file(&format!("{a}_CloudTrail_us-east-1_20260105T2355Z_a.json.gz")),
+            file(&format!("{a}_CloudTrail_us-east-1_20260106T0005Z_b.json.gz")),
+            file(&format!("{a}_CloudTrail_us-east-1_20260109T0005Z_c.json.gz")),
+            file(&format!("{a}_CloudTrail_eu-west-1_20260105T0005Z_d.json.gz")),
+        ];
+        let r = seen_releases(&files);
+        let day = |d: &str| parse_day(d);
+        let has = |i: usize, region: &str, d: &str| r[i].contains(&(a.to_string(), region.to_string(), day(d)));
+        // 2026-01-05 of us-east-1 may be in files delivered up to 2026-01-07: the last is b.
+        assert!(has(1, "us-east-1", "2026-01-05") && has(1, "us-east-1", "2026-01-06"));
+        assert!(has(2, "us-east-1", "2026-01-09") && has(3, "eu-west-1", "2026-01-05"));
+        assert!(!r[0].iter().any(|k| k.2 == day("2026-01-05")), "{:?}", r[0]);
+        // A file whose name says nothing holds everything back until it is read.
+        let mut with_joined = files.to_vec();
+        with_joined.insert(2, file("joined.json.gz"));
+        let r = seen_releases(&with_joined);
+        assert!(r[..2].iter().all(Vec::is_empty), "{r:?}");
+        assert!(r[2].iter().any(|k| k.2 == day("2026-01-05")));
+    }
+
+    fn parse_day(d: &str) -> Day {
+        crate::time::parse_cli_time(d).unwrap().div_euclid(crate::time::MINUTES_PER_DAY)
     }
 }

@@ -184,6 +184,7 @@ pub fn run(
     on_files_found(discovery.files.len());
     let mut start = retained.map(Aggregates::from_retained).unwrap_or_default();
     start.data_series = inputs.data_events;
+    start.keep_seen = true;
     // With --models the table holds the records this run read (the state keeps counts,
     // not cells).
     start.cells = outputs.counts.is_some().then(Default::default);

@@ -133,9 +133,11 @@ pub fn run_scale(cfg: &ScaleConfig, mut on_run: impl FnMut(&ScaleRun)) -> Result
             None => Err("skipped: no Python with duckdb".to_string()),
         };
         let insights = cfg.work_dir.join("insights.ndjson");
+        // The trail's folders, as a user names them (not the simulator's labels.json).
+        let logs: Vec<PathBuf> = ["AWSLogs", "second-trail"].iter().map(|p| dir.join(p)).filter(|p| p.exists()).collect();
         let trailsight = measure(
             "trailsight detect",
-            Command::new(&cfg.binary).args(["detect", "--format", "ndjson", "--out"]).arg(&insights).arg(&dir),
+            Command::new(&cfg.binary).args(["detect", "--format", "ndjson", "--out"]).arg(&insights).args(&logs),
         )?;
         let with_data = if cfg.data_events {
             let run = measure(
@@ -143,7 +145,7 @@ pub fn run_scale(cfg: &ScaleConfig, mut on_run: impl FnMut(&ScaleRun)) -> Result
                 Command::new(&cfg.binary)
                     .args(["detect", "--event-categories", "management,data", "--format", "ndjson", "--out"])
                     .arg(&insights)
-                    .arg(&dir),
+                    .args(&logs),
             )?;
             Some(run)
         } else {

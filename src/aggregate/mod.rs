@@ -162,9 +162,15 @@ pub struct Aggregates {
     /// `data_series`), when the run writes a counts table; `None` otherwise, as they grow
     /// with the distinct (minute, principal, agent, IP, API) combinations.
     pub cells: Option<FastMap<CellKey, u32>>,
-    /// Deduplication keys seen, per day of eventTime (a key includes the minute, so a
-    /// duplicate always falls on the same day).
-    seen_ids: FastMap<Day, FastSet<u64>>,
+    /// Deduplication keys seen, per (day of eventTime, account, region): a key includes
+    /// the minute, so a duplicate always falls on the same day. A batch run lets a set go
+    /// once no file left to read can hold that day (see [`Aggregates::release_seen`]).
+    seen_ids: FastMap<(Day, Sym, Sym), FastSet<u64>>,
+    /// Keep every deduplication key to the end (a nightly run saves them for the next
+    /// night); a batch run lets them go as it reads.
+    pub keep_seen: bool,
+    /// The keys a nightly state brought, per day (checked before `seen_ids`).
+    seen_restored: FastMap<Day, FastSet<u64>>,
     /// Principal family of each principal symbol seen so far (memoised).
     families: FastMap<Sym, Sym>,
     /// Counters per day of eventTime, so that out-of-range days can be removed exactly.
@@ -232,7 +238,9 @@ impl Aggregates {
         if let Some(key) = e.dedup_key {
             // The minute is part of the key: a true redelivery repeats the eventTime, and
             // a forged record reusing a real eventID at another time cannot hide it.
-            if !self.seen_ids.entry(day).or_default().insert(crate::hash::stable_hash(&(key, e.minute))) {
+            let key = crate::hash::stable_hash(&(key, e.minute));
+            let restored = self.seen_restored.get(&day).is_some_and(|ids| ids.contains(&key));
+            if restored || !self.seen_ids.entry((day, e.account, e.region)).or_default().insert(key) {
                 tally.duplicates = 1;
                 self.days.entry(day).or_default().add(&tally);
                 return;
@@ -365,6 +373,25 @@ impl Aggregates {
 
     fn is_iam(&self, source: Sym) -> bool {
         self.strings.resolve(source) == "iam.amazonaws.com"
+    }
+
+    /// Lets go of the deduplication keys of one account, region and day: called once no
+    /// file left to read can hold records of that day for them. Keys seen since are kept
+    /// again from nothing.
+    pub fn release_seen(&mut self, account: &str, region: &str, day: Day) {
+        if let (Some(a), Some(r)) = (self.strings.get(account), self.strings.get(region)) {
+            self.seen_ids.remove(&(day, a, r));
+        }
+    }
+
+    /// Whether every deduplication key is kept to the end.
+    pub fn keeps_seen(&self) -> bool {
+        self.keep_seen
+    }
+
+    /// Deduplication keys held now, for the memory measurements.
+    pub fn seen_keys(&self) -> usize {
+        self.seen_ids.values().map(FastSet::len).sum::<usize>() + self.seen_restored.values().map(FastSet::len).sum::<usize>()
     }
 
     /// Records per day of eventTime (every category, duplicates included), in day

@@ -55,17 +55,21 @@ impl Aggregates {
         let in_range = |d: Day| d >= floor && self.range.is_some_and(|r| r.contains(d));
         let mut days: Vec<(Day, IngestStats)> = self.days.iter().filter(|(d, _)| in_range(**d)).map(|(d, t)| (*d, t.clone())).collect();
         days.sort_unstable_by_key(|(d, _)| *d);
-        let mut seen: Vec<(Day, Vec<u64>)> = self
-            .seen_ids
-            .iter()
-            .filter(|(d, _)| **d >= seen_from && in_range(**d))
-            .map(|(d, ids)| {
-                let mut ids: Vec<u64> = ids.iter().copied().collect();
+        let mut by_day: BTreeMap<Day, Vec<u64>> = BTreeMap::new();
+        let restored = self.seen_restored.iter().map(|(d, ids)| (*d, ids));
+        for (d, ids) in self.seen_ids.iter().map(|((d, _, _), ids)| (*d, ids)).chain(restored) {
+            if d >= seen_from && in_range(d) {
+                by_day.entry(d).or_default().extend(ids.iter().copied());
+            }
+        }
+        let seen: Vec<(Day, Vec<u64>)> = by_day
+            .into_iter()
+            .map(|(d, mut ids)| {
                 ids.sort_unstable();
-                (*d, ids)
+                ids.dedup();
+                (d, ids)
             })
             .collect();
-        seen.sort_unstable_by_key(|(d, _)| *d);
         Retained {
             strings: self.strings.clone(),
             series: self.series.clone(),
@@ -108,7 +112,7 @@ impl Aggregates {
         agg.scope_days = r.scope_days.into_iter().collect();
         agg.scope_began = r.scope_began.into_iter().collect();
         agg.days = r.days.into_iter().collect();
-        agg.seen_ids = r.seen.into_iter().map(|(d, ids)| (d, ids.into_iter().collect::<FastSet<u64>>())).collect();
+        agg.seen_restored = r.seen.into_iter().map(|(d, ids)| (d, ids.into_iter().collect::<FastSet<u64>>())).collect();
         agg
     }
 }
