@@ -139,7 +139,12 @@ pub fn read(bytes: Vec<u8>, mut report: FileReport) -> FileBatch {
     };
     match version.map(|v| (v, reader.finish())) {
         Ok((v, Ok(frame))) => {
-            let read = if v == 1 { rows(&frame, &mut batch.strings, &mut batch.events, &mut report) } else { cells(&frame, &mut batch.strings, &mut batch.events, &mut report) };
+            let (strings, events) = (&mut batch.strings, &mut batch.events);
+            let read = if v == 1 {
+                each_row(&frame, Columns::of, row, strings, events, &mut report)
+            } else {
+                each_row(&frame, CellColumns::of, cell, strings, events, &mut report)
+            };
             if let Err(e) = read {
                 report.problems.push(FileProblem::BadCountsTable(e.to_string()));
             }
@@ -210,8 +215,17 @@ impl Columns {
     }
 }
 
-fn rows(frame: &DataFrame, strings: &mut Interner, events: &mut Vec<Event>, report: &mut FileReport) -> PolarsResult<()> {
-    let c = Columns::of(frame)?;
+/// Every row of `frame` as an event (by `row`, over the columns `of` reads), the rows
+/// that cannot be used skipped with their reason.
+fn each_row<C>(
+    frame: &DataFrame,
+    of: fn(&DataFrame) -> PolarsResult<C>,
+    row: fn(&C, usize, &mut Interner) -> Result<Event, RecordSkip>,
+    strings: &mut Interner,
+    events: &mut Vec<Event>,
+    report: &mut FileReport,
+) -> PolarsResult<()> {
+    let c = of(frame)?;
     for i in 0..frame.height() {
         match row(&c, i, strings) {
             Ok(event) => events.push(event),
@@ -219,6 +233,23 @@ fn rows(frame: &DataFrame, strings: &mut Interner, events: &mut Vec<Event>, repo
         }
     }
     Ok(())
+}
+
+/// The checks every row gets, as a record would: the count in range (returned), the
+/// minute within years 1970 to 9999, the account and region as in records.
+fn checked(i: usize, minute: Minute, n: i64, account: &str, region: &str) -> Result<u32, RecordSkip> {
+    let calls = u32::try_from(n).ok().filter(|n| (1..=MAX_ROW_CALLS).contains(n));
+    let calls = calls.ok_or_else(|| RecordSkip::OutOfRange("count", format!("row {i}: {n}")))?;
+    if !(0..=LAST_MINUTE).contains(&minute) {
+        return Err(RecordSkip::OutOfRange("minute", format!("row {i}: minute {minute}")));
+    }
+    if !is_account_id(account) {
+        return Err(RecordSkip::BadAccount(account.to_string()));
+    }
+    if !is_region(region) {
+        return Err(RecordSkip::BadRegion(region.to_string()));
+    }
+    Ok(calls)
 }
 
 /// Row `i` as an event, or why it cannot be used.
@@ -244,17 +275,7 @@ fn row(c: &Columns, i: usize, strings: &mut Interner) -> Result<Event, RecordSki
     if feeds == Feeds::ErrorRate && error.is_none() {
         return Err(RecordSkip::MissingField("error_code"));
     }
-    let calls = u32::try_from(n).ok().filter(|n| (1..=MAX_ROW_CALLS).contains(n));
-    let calls = calls.ok_or_else(|| RecordSkip::OutOfRange("count", format!("row {i}: {n}")))?;
-    if !(0..=LAST_MINUTE).contains(&minute) {
-        return Err(RecordSkip::OutOfRange("minute", format!("row {i}: minute {minute}")));
-    }
-    if !is_account_id(account) {
-        return Err(RecordSkip::BadAccount(account.to_string()));
-    }
-    if !is_region(region) {
-        return Err(RecordSkip::BadRegion(region.to_string()));
-    }
+    let calls = checked(i, minute, n, account, region)?;
     Ok(Event {
         minute,
         dedup_key: None,
@@ -312,17 +333,6 @@ impl CellColumns {
     }
 }
 
-fn cells(frame: &DataFrame, strings: &mut Interner, events: &mut Vec<Event>, report: &mut FileReport) -> PolarsResult<()> {
-    let c = CellColumns::of(frame)?;
-    for i in 0..frame.height() {
-        match cell(&c, i, strings) {
-            Ok(event) => events.push(event),
-            Err(skip) => report.skip(skip),
-        }
-    }
-    Ok(())
-}
-
 /// Row `i` of a version 2 table as an event standing for `count` records.
 fn cell(c: &CellColumns, i: usize, strings: &mut Interner) -> Result<Event, RecordSkip> {
     let fields = (c.minutes.get(i).copied().flatten(), c.account.get(i), c.region.get(i), c.source.get(i), c.name.get(i), c.category.get(i), c.read_only.get(i), c.count.get(i));
@@ -334,18 +344,7 @@ fn cell(c: &CellColumns, i: usize, strings: &mut Interner) -> Result<Event, Reco
         "Data" => Category::Data,
         other => return Err(RecordSkip::BadField(format!("row {i}: event_category {other:?}"))),
     };
-    let calls = u32::try_from(n).ok().filter(|n| (1..=MAX_ROW_CALLS).contains(n));
-    let calls = calls.ok_or_else(|| RecordSkip::OutOfRange("count", format!("row {i}: {n}")))?;
-    if !(0..=LAST_MINUTE).contains(&minute) {
-        return Err(RecordSkip::OutOfRange("minute", format!("row {i}: minute {minute}")));
-    }
-    if !is_account_id(account) {
-        return Err(RecordSkip::BadAccount(account.to_string()));
-    }
-    if !is_region(region) {
-        return Err(RecordSkip::BadRegion(region.to_string()));
-    }
-    let or_null = |v: Option<&str>| v.unwrap_or(NULL_VALUE).to_string();
+    let calls = checked(i, minute, n, account, region)?;
     Ok(Event {
         minute,
         dedup_key: None,
@@ -354,9 +353,9 @@ fn cell(c: &CellColumns, i: usize, strings: &mut Interner) -> Result<Event, Reco
         source: strings.intern(source),
         name: strings.intern(name),
         error: c.error.get(i).map(|e| strings.intern(e)),
-        principal: strings.intern(&or_null(c.arn.get(i))),
-        agent: strings.intern(&or_null(c.agent.get(i))),
-        ip: strings.intern(&or_null(c.ip.get(i))),
+        principal: strings.intern(c.arn.get(i).unwrap_or(NULL_VALUE)),
+        agent: strings.intern(c.agent.get(i).unwrap_or(NULL_VALUE)),
+        ip: strings.intern(c.ip.get(i).unwrap_or(NULL_VALUE)),
         category,
         read_only,
         read_only_inferred: false,
