@@ -265,7 +265,7 @@ pub(crate) fn summary_of(d: &Discovery) -> RunSummary {
 pub(crate) fn read_all(mut agg: Aggregates, files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync)) -> Aggregates {
     let inputs = source_ids(files);
     // A nightly run keeps its keys for the next night; a batch run lets them go.
-    let releases = if agg.keeps_seen() { Vec::new() } else { seen_releases(files) };
+    let releases = if agg.keep_seen { Vec::new() } else { seen_releases(files) };
     let threads = rayon::current_num_threads().max(1);
     let window = 2 * threads + 2;
     let next = AtomicUsize::new(0);
@@ -296,17 +296,21 @@ pub(crate) fn read_all(mut agg: Aggregates, files: &[InputFile], limits: &ReadLi
             while let Some(mut batch) = pending.remove(&done) {
                 refuse_counts_of_inputs(&mut batch, &inputs);
                 agg.absorb(batch);
-                for (account, region, day) in releases.get(done).into_iter().flatten() {
-                    agg.release_seen(account, region, *day);
+                if let Some(due) = releases.get(done).filter(|due| !due.is_empty()) {
+                    // Keys only grow between releases: the peak is right before one.
+                    peak_seen = peak_seen.max(agg.seen_keys());
+                    for (account, region, day) in due {
+                        agg.release_seen(account, region, *day);
+                    }
                 }
-                peak_seen = peak_seen.max(agg.seen_keys());
                 done += 1;
                 on_file();
             }
             *merged.0.lock().unwrap_or_else(|e| e.into_inner()) = done;
             merged.1.notify_all();
         }
-        tracing::info!(peak_keys = peak_seen, held_at_end = agg.seen_keys(), "deduplication");
+        let held = agg.seen_keys();
+        tracing::info!(peak_keys = peak_seen.max(held), held_at_end = held, "deduplication");
     });
     agg
 }
@@ -330,7 +334,7 @@ fn seen_releases(files: &[InputFile]) -> Vec<Vec<(String, String, Day)>> {
         .iter()
         .zip(files)
         .rposition(|(n, f)| n.is_none() && !is_counts_table_name(f))
-        .map_or(0, |i| i);
+        .unwrap_or(0);
     let mut last: BTreeMap<(String, String, Day), usize> = BTreeMap::new();
     for (i, n) in named.iter().enumerate() {
         if let Some((account, region, delivered)) = n {
@@ -359,8 +363,8 @@ fn delivery_of(file: &InputFile) -> Option<(String, String, Day)> {
         return None;
     }
     let date = chrono::NaiveDate::parse_from_str(time.get(..8)?, "%Y%m%d").ok()?;
-    let minute = crate::time::parse_cli_time(&date.format("%Y-%m-%d").to_string())?;
-    Some((account.to_string(), region.to_string(), minute.div_euclid(crate::time::MINUTES_PER_DAY)))
+    // NaiveDate's default is 1970-01-01: the difference is the day number.
+    Some((account.to_string(), region.to_string(), (date - chrono::NaiveDate::default()).num_days()))
 }
 
 /// Counts tables carry no eventIDs: they cannot hold a duplicate of a record.

@@ -57,3 +57,11 @@ pub fn batch(recs: &[Rec]) -> FileBatch {
         .collect();
     FileBatch { strings, events, report: FileReport::new("test".into()), ..FileBatch::default() }
 }
+
+/// `data` as one gzip member.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}

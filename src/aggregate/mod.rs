@@ -216,14 +216,20 @@ impl Aggregates {
         // A counts table says how many records each day held in all (every category,
         // duplicates included): the day span is then found as from the logs.
         for &(day, records) in &batch.day_records {
-            let counted = file_days.iter().find(|fd| fd.day == day).map_or(0, |fd| fd.records);
-            let extra = records.saturating_sub(counted);
+            let extra = match file_days.iter_mut().find(|fd| fd.day == day) {
+                Some(fd) => {
+                    let extra = records.saturating_sub(fd.records);
+                    fd.records += extra;
+                    extra
+                }
+                None if records > 0 => {
+                    file_days.push(FileDay { day, records, example: day * MINUTES_PER_DAY });
+                    records
+                }
+                None => 0,
+            };
             if extra > 0 {
                 self.days.entry(day).or_default().records += extra;
-                match file_days.iter_mut().find(|fd| fd.day == day) {
-                    Some(fd) => fd.records += extra,
-                    None => file_days.push(FileDay { day, records: extra, example: day * MINUTES_PER_DAY }),
-                }
             }
         }
         self.reports.push(batch.report);
@@ -382,11 +388,6 @@ impl Aggregates {
         if let (Some(a), Some(r)) = (self.strings.get(account), self.strings.get(region)) {
             self.seen_ids.remove(&(day, a, r));
         }
-    }
-
-    /// Whether every deduplication key is kept to the end.
-    pub fn keeps_seen(&self) -> bool {
-        self.keep_seen
     }
 
     /// Deduplication keys held now, for the memory measurements.

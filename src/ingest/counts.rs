@@ -432,9 +432,8 @@ pub fn write_with_sources<'a>(
         category.push(r.category);
         count.push(r.calls);
     }
-    let minute = Column::new(MINUTE.into(), minute).cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)))?;
     let mut frame = DataFrame::new_infer_height(vec![
-        minute,
+        minute_column_of(minute)?,
         Column::new(ACCOUNT.into(), account),
         Column::new(REGION.into(), region),
         Column::new(EVENT_SOURCE.into(), source),
@@ -446,9 +445,22 @@ pub fn write_with_sources<'a>(
         Column::new(COUNT.into(), count),
         Column::new(EVENT_CATEGORY.into(), category),
     ])?;
-    let sources = serde_json::to_string(sources).map_err(|e| polars_err!(ComputeError: "{e}"))?;
-    let metadata = KeyValueMetadata::from_static(vec![(SOURCES_KEY.to_string(), sources)]);
-    ParquetWriter::new(out).with_key_value_metadata(Some(metadata)).finish(&mut frame)?;
+    finish(&mut frame, vec![(SOURCES_KEY, json(sources)?)], out)
+}
+
+/// The minute column of a table being written, from epoch milliseconds.
+fn minute_column_of(millis: Vec<i64>) -> PolarsResult<Column> {
+    Column::new(MINUTE.into(), millis).cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)))
+}
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> PolarsResult<String> {
+    serde_json::to_string(value).map_err(|e| polars_err!(ComputeError: "{e}"))
+}
+
+/// Writes `frame` as Parquet with the given footer metadata.
+fn finish(frame: &mut DataFrame, metadata: Vec<(&str, String)>, out: &mut dyn std::io::Write) -> PolarsResult<()> {
+    let pairs = metadata.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    ParquetWriter::new(out).with_key_value_metadata(Some(KeyValueMetadata::from_static(pairs))).finish(frame)?;
     Ok(())
 }
 
@@ -494,9 +506,8 @@ pub fn write_cells<'a>(
         ip.push(nullable(c.ip));
         count.push(i64::from(c.calls));
     }
-    let minute = Column::new(MINUTE.into(), minute).cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)))?;
     let mut frame = DataFrame::new_infer_height(vec![
-        minute,
+        minute_column_of(minute)?,
         Column::new(ACCOUNT.into(), account),
         Column::new(REGION.into(), region),
         Column::new(EVENT_SOURCE.into(), source),
@@ -509,14 +520,8 @@ pub fn write_cells<'a>(
         Column::new(SOURCE_IP.into(), ip),
         Column::new(COUNT.into(), count),
     ])?;
-    let json = |e: serde_json::Error| polars_err!(ComputeError: "{e}");
-    let metadata = KeyValueMetadata::from_static(vec![
-        (VERSION_KEY.to_string(), VERSION.to_string()),
-        (SOURCES_KEY.to_string(), serde_json::to_string(sources).map_err(json)?),
-        (DAYS_KEY.to_string(), serde_json::to_string(days).map_err(json)?),
-    ]);
-    ParquetWriter::new(out).with_key_value_metadata(Some(metadata)).finish(&mut frame)?;
-    Ok(())
+    let metadata = vec![(VERSION_KEY, VERSION.to_string()), (SOURCES_KEY, json(sources)?), (DAYS_KEY, json(days)?)];
+    finish(&mut frame, metadata, out)
 }
 
 #[cfg(test)]

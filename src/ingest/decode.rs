@@ -84,14 +84,8 @@ impl<R: Read> Read for Capped<R> {
 mod tests {
     use super::*;
     use flate2::read::MultiGzDecoder;
-    use flate2::write::GzEncoder;
-    use std::io::Write;
+    use crate::testutil::gzip;
 
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(data).unwrap();
-        enc.finish().unwrap()
-    }
 
     fn inflate(gz: &[u8]) -> (Vec<u8>, io::Result<usize>) {
         let mut out = Vec::new();

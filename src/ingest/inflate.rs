@@ -75,6 +75,9 @@ pub fn whole(gz: &[u8], limit: u64) -> Option<Vec<u8>> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX).min(MAX_TEXT);
     DECOMPRESSOR.with_borrow_mut(|d| {
         let d = d.as_mut()?;
+        // The trailer's ISIZE is the text length of the last member (mod 2^32): exact for
+        // the usual one-member file, a first guess otherwise.
+        let isize_hint = gz.len().checked_sub(4).map_or(0, |t| u32::from_le_bytes([gz[t], gz[t + 1], gz[t + 2], gz[t + 3]]) as usize);
         let mut out: Vec<u8> = Vec::new();
         let mut at = 0;
         while at < gz.len() {
@@ -82,9 +85,6 @@ pub fn whole(gz: &[u8], limit: u64) -> Option<Vec<u8>> {
             if !member.starts_with(&GZIP_MAGIC) {
                 return None;
             }
-            // The trailer's ISIZE is the text length of the last member (mod 2^32): exact
-            // for the usual one-member file, a first guess otherwise.
-            let isize_hint = gz.len().checked_sub(4).map_or(0, |t| u32::from_le_bytes([gz[t], gz[t + 1], gz[t + 2], gz[t + 3]]) as usize);
             let mut room = isize_hint.max(member.len().saturating_mul(4)).max(1 << 12);
             loop {
                 let start = out.len();
@@ -115,14 +115,8 @@ pub fn whole(gz: &[u8], limit: u64) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flate2::write::GzEncoder;
-    use std::io::Write;
+    use crate::testutil::gzip;
 
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(data).unwrap();
-        enc.finish().unwrap()
-    }
 
     #[test]
     fn inflates_one_member_and_several() {

@@ -167,14 +167,8 @@ fn read_problem(e: io::Error, gzip: bool) -> ReadProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flate2::write::GzEncoder;
-    use std::io::Write;
+    use crate::testutil::gzip;
 
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(data).unwrap();
-        enc.finish().unwrap()
-    }
 
     #[test]
     fn hashes_uncompressed_bytes_whether_or_not_gzipped() {
