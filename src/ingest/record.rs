@@ -16,6 +16,8 @@ use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
 use std::hash::Hash;
 
+mod fast;
+
 /// The value used where a record has no such field, as AWS does for successful calls.
 pub const NULL_VALUE: &str = "null";
 
@@ -72,7 +74,7 @@ impl Event {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "camelCase")]
 struct RawRecord<'a> {
     #[serde(borrow, default, deserialize_with = "text")]
@@ -133,7 +135,7 @@ impl From<RecordSkip> for Unused {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug, Default)]
 #[serde(rename_all = "camelCase")]
 struct RawIdentity<'a> {
     #[serde(borrow, default, deserialize_with = "text")]
@@ -172,15 +174,19 @@ fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
 
 /// Types one record's JSON text, interning its strings; says why when it cannot be used.
 /// This is the only full parse of the record: the fields trailsight uses are read and
-/// everything else is skipped.
+/// everything else is skipped, by [`fast::read`] when the record is plain and by serde
+/// (which also says what is wrong with a record) otherwise.
 pub fn to_event(text: &[u8], strings: &mut Interner) -> Result<Event, Unused> {
     if !text.starts_with(b"{") {
         return Err(RecordSkip::NotAnObject.into());
     }
-    let rec: RawRecord = serde_json::from_slice(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => RecordSkip::BadField(e.to_string()),
-        _ => RecordSkip::InvalidJson(e.to_string()),
-    })?;
+    let rec = match fast::read(text) {
+        Some(rec) => rec,
+        None => serde_json::from_slice(text).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => RecordSkip::BadField(e.to_string()),
+            _ => RecordSkip::InvalidJson(e.to_string()),
+        })?,
+    };
     let minute = minute_of(&rec)?;
     if is_insight_record(&rec) {
         return Err(Unused::NonEvent(NonEventKind::Insight));
