@@ -13,6 +13,7 @@ use libdeflate_sys::{
     libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE, libdeflate_result_LIBDEFLATE_SUCCESS,
 };
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 
 /// Largest stored file the fast path holds in memory; larger files are streamed.
 pub const MAX_STORED: usize = 32 << 20;
@@ -34,8 +35,10 @@ impl Decompressor {
     }
 
     /// Inflates the gzip member at the start of `input` into `out`: `Ok((in, out))` bytes
-    /// used, or `Err(true)` when `out` is too small, `Err(false)` for bad data.
-    fn member(&mut self, input: &[u8], out: &mut [u8]) -> Result<(usize, usize), bool> {
+    /// used (the first `out` bytes of `out` are then written), or `Err(true)` when `out`
+    /// is too small, `Err(false)` for bad data. `out` need not be initialised: libdeflate
+    /// only writes to it, so the text is not zero-filled first.
+    fn member(&mut self, input: &[u8], out: &mut [MaybeUninit<u8>]) -> Result<(usize, usize), bool> {
         let (mut used_in, mut used_out) = (0usize, 0usize);
         // SAFETY: the pointers and lengths come from live slices, the decompressor is
         // this thread's own, and libdeflate writes at most `out.len()` bytes.
@@ -89,18 +92,16 @@ pub fn whole(gz: &[u8], limit: u64) -> Option<Vec<u8>> {
             loop {
                 let start = out.len();
                 let room_now = room.min(limit.saturating_sub(start).saturating_add(1));
-                out.resize(start + room_now, 0);
-                match d.member(member, &mut out[start..]) {
+                out.reserve(room_now);
+                match d.member(member, &mut out.spare_capacity_mut()[..room_now]) {
                     Ok((used_in, used_out)) => {
-                        out.truncate(start + used_out);
+                        // SAFETY: libdeflate wrote these `used_out` bytes after `start`.
+                        unsafe { out.set_len(start + used_out) };
                         at += used_in;
                         break;
                     }
                     Err(true) if room_now < room || start + room_now > limit => return None,
-                    Err(true) => {
-                        out.truncate(start);
-                        room = room.saturating_mul(2);
-                    }
+                    Err(true) => room = room.saturating_mul(2),
                     Err(false) => return None,
                 }
             }

@@ -113,12 +113,15 @@ pub fn visit_records(file: &InputFile, limits: &ReadLimits, strings: &mut Intern
     if format == Format::Parquet {
         return;
     }
-    let mut text = Capped::new(text_of(format, head, &mut stored, limits.max_file_bytes), limits.max_file_bytes);
-    parse::scan(&mut text, |raw| {
+    let on_record = |raw: &[u8]| {
         if let Ok(event) = record::to_event(raw, strings) {
             visit(raw, &event, strings);
         }
-    });
+    };
+    match text_of(format, head, &mut stored, limits.max_file_bytes) {
+        Text::Whole(text) => drop(parse::scan_whole(&text, on_record)),
+        Text::Stream(text) => drop(parse::scan(&mut Capped::new(text, limits.max_file_bytes), on_record)),
+    };
 }
 
 /// The file's reader, and its size on disk when it has one.
@@ -154,10 +157,14 @@ fn read_source(reader: impl Read, limits: &ReadLimits, batch: &mut FileBatch) {
     if format == Format::Parquet {
         return read_counts(head, &mut stored, limit, batch);
     }
-    let mut text = Capped::new(text_of(format, head, &mut stored, limit), limit);
-    let end = read_records(&mut text, batch);
-    let (text_bytes, text_over) = (text.yielded(), text.is_over());
-    drop(text);
+    let (end, text_bytes, text_over) = match text_of(format, head, &mut stored, limit) {
+        Text::Whole(text) => (parse::scan_whole(&text, records_into(batch)), text.len() as u64, false),
+        Text::Stream(text) => {
+            let mut text = Capped::new(text, limit);
+            let end = parse::scan(&mut text, records_into(batch));
+            (end, text.yielded(), text.is_over())
+        }
+    };
     let report = &mut batch.report;
     (report.bytes_read, report.text_bytes) = (stored.yielded(), text_bytes);
     let over = text_over || stored.is_over();
@@ -179,27 +186,34 @@ fn read_source(reader: impl Read, limits: &ReadLimits, batch: &mut FileBatch) {
     }
 }
 
+/// A file's text: whole in memory, or a stream.
+enum Text<'a> {
+    Whole(Vec<u8>),
+    Stream(Box<dyn Read + 'a>),
+}
+
 /// The decompressed text of a stored stream whose first bytes were `head`. A gzip file
 /// of at most [`inflate::MAX_STORED`] bytes is read whole and inflated by libdeflate when
-/// it is well formed and its text within `limit`; anything else (a larger file, a
-/// damaged stream, a text over the limit, a read error) is streamed through flate2 from
-/// the same bytes, which keeps the records before a break and reports it.
-fn text_of<'a>(format: Format, head: Vec<u8>, stored: &'a mut impl Read, limit: u64) -> Box<dyn Read + 'a> {
+/// it is well formed and its text within `limit`, and scanned where it lies; anything
+/// else (a larger file, a damaged stream, a text over the limit, a read error, a file
+/// that is not gzip) is streamed, through flate2 for gzip, from the same bytes, which
+/// keeps the records before a break and reports it.
+fn text_of<'a>(format: Format, head: Vec<u8>, stored: &'a mut impl Read, limit: u64) -> Text<'a> {
     if format != Format::Gzip {
-        return Box::new(Cursor::new(head).chain(stored));
+        return Text::Stream(Box::new(Cursor::new(head).chain(stored)));
     }
     let mut whole = head;
     let read = stored.take(inflate::MAX_STORED as u64 + 1).read_to_end(&mut whole);
     let fits = whole.len() <= inflate::MAX_STORED;
-    match read {
+    Text::Stream(match read {
         Ok(_) if fits => match inflate::whole(&whole, limit) {
-            Some(text) => Box::new(Cursor::new(text)),
+            Some(text) => return Text::Whole(text),
             None => Box::new(MultiGzDecoder::new(Cursor::new(whole))),
         },
         Ok(_) => Box::new(MultiGzDecoder::new(Cursor::new(whole).chain(stored))),
         // What was read before the error, then the error itself, as a stream would.
         Err(e) => Box::new(MultiGzDecoder::new(Cursor::new(whole).chain(Failing(Some(e))))),
-    }
+    })
 }
 
 /// A reader that fails once with the error it holds, then ends.
@@ -211,14 +225,14 @@ impl Read for Failing {
     }
 }
 
-/// Streams the records of a text into the batch.
-fn read_records(text: &mut impl Read, batch: &mut FileBatch) -> parse::ScanEnd {
+/// What the scanner does with each record of a text: typed into the batch.
+fn records_into(batch: &mut FileBatch) -> impl FnMut(&[u8]) + '_ {
     let FileBatch { strings, events, report, .. } = batch;
-    parse::scan(text, |raw| match record::to_event(raw, strings) {
+    move |raw| match record::to_event(raw, strings) {
         Ok(event) => events.push(event),
         Err(Unused::Skip(skip)) => report.skip(skip),
         Err(Unused::NonEvent(kind)) => report.non_event = Some(kind),
-    })
+    }
 }
 
 /// A counts table is read whole (Parquet needs its footer), within the same limit.

@@ -42,6 +42,12 @@ pub fn scan(text: &mut impl Read, on_record: impl FnMut(Slice<'_>)) -> ScanEnd {
     scan_in_chunks(text, CHUNK, on_record)
 }
 
+/// Scans a text that is whole in memory as [`scan`] would, where it lies.
+pub fn scan_whole(text: &[u8], mut on_record: impl FnMut(Slice<'_>)) -> ScanEnd {
+    let problem = Scanner::new().feed(text, true, &mut on_record).err();
+    ScanEnd { problem, read_error: None }
+}
+
 fn scan_in_chunks(text: &mut impl Read, chunk: usize, mut on_record: impl FnMut(Slice<'_>)) -> ScanEnd {
     let mut scanner = Scanner::new();
     let mut buf: Vec<u8> = Vec::new();
@@ -516,7 +522,8 @@ mod tests {
 
     proptest! {
         /// Chunk boundaries never change what is read: fed in pieces of any size, the
-        /// scanner gives the records and the outcome of one pass over the whole text.
+        /// scanner gives the records and the outcome of one pass over the whole text,
+        /// which is also what [`scan_whole`] gives.
         #[test]
         fn chunking_never_changes_the_records(
             docs in proptest::collection::vec(proptest::collection::vec(json_value(), 0..4), 1..4),
@@ -531,7 +538,10 @@ mod tests {
             }
             let text = &text.as_bytes()[..cut.min(text.len())];
             let whole = collect_chunked(text, text.len() + 1);
-            prop_assert_eq!(collect_chunked(text, chunk), whole);
+            prop_assert_eq!(collect_chunked(text, chunk), whole.clone());
+            let mut in_place = Vec::new();
+            let end = scan_whole(text, |v| in_place.push(v.to_vec()));
+            prop_assert_eq!((in_place, format!("{:?}", end.problem)), whole);
         }
     }
 
