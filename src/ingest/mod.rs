@@ -113,15 +113,38 @@ pub fn visit_records(file: &InputFile, limits: &ReadLimits, strings: &mut Intern
     if format == Format::Parquet {
         return;
     }
-    let on_record = |raw: &[u8]| {
-        if let Ok(event) = record::to_event(raw, strings) {
-            visit(raw, &event, strings);
-        }
+    let mut records = Typed {
+        strings,
+        on: |raw: &[u8], event: Result<Event, Unused>, strings: &Interner| {
+            if let Ok(event) = event {
+                visit(raw, &event, strings);
+            }
+        },
     };
     match text_of(format, head, &mut stored, limits.max_file_bytes) {
-        Text::Whole(text) => drop(parse::scan_whole(&text, on_record)),
-        Text::Stream(text) => drop(parse::scan(&mut Capped::new(text, limits.max_file_bytes), on_record)),
+        Text::Whole(text) => drop(parse::scan_whole(&text, &mut records)),
+        Text::Stream(text) => drop(parse::scan(&mut Capped::new(text, limits.max_file_bytes), &mut records)),
     };
+}
+
+/// Each record the scanner finds, typed with its strings in `strings`, handed to `on`
+/// with its text: a plain record is typed as it is found, any other is cut out first.
+struct Typed<'s, F> {
+    strings: &'s mut Interner,
+    on: F,
+}
+
+impl<F: FnMut(&[u8], Result<Event, Unused>, &Interner)> parse::Records for Typed<'_, F> {
+    fn object(&mut self, rest: &[u8]) -> Option<usize> {
+        let (event, len) = record::plain_event_at_start(rest, self.strings)?;
+        (self.on)(&rest[..len], event, self.strings);
+        Some(len)
+    }
+
+    fn record(&mut self, raw: &[u8]) {
+        let event = record::to_event(raw, self.strings);
+        (self.on)(raw, event, self.strings);
+    }
 }
 
 /// The file's reader, and its size on disk when it has one.
@@ -158,10 +181,10 @@ fn read_source(reader: impl Read, limits: &ReadLimits, batch: &mut FileBatch) {
         return read_counts(head, &mut stored, limit, batch);
     }
     let (end, text_bytes, text_over) = match text_of(format, head, &mut stored, limit) {
-        Text::Whole(text) => (parse::scan_whole(&text, records_into(batch)), text.len() as u64, false),
+        Text::Whole(text) => (parse::scan_whole(&text, &mut records_into(batch)), text.len() as u64, false),
         Text::Stream(text) => {
             let mut text = Capped::new(text, limit);
-            let end = parse::scan(&mut text, records_into(batch));
+            let end = parse::scan(&mut text, &mut records_into(batch));
             (end, text.yielded(), text.is_over())
         }
     };
@@ -226,12 +249,15 @@ impl Read for Failing {
 }
 
 /// What the scanner does with each record of a text: typed into the batch.
-fn records_into(batch: &mut FileBatch) -> impl FnMut(&[u8]) + '_ {
+fn records_into(batch: &mut FileBatch) -> impl parse::Records + '_ {
     let FileBatch { strings, events, report, .. } = batch;
-    move |raw| match record::to_event(raw, strings) {
-        Ok(event) => events.push(event),
-        Err(Unused::Skip(skip)) => report.skip(skip),
-        Err(Unused::NonEvent(kind)) => report.non_event = Some(kind),
+    Typed {
+        strings,
+        on: move |_: &[u8], event: Result<Event, Unused>, _: &Interner| match event {
+            Ok(event) => events.push(event),
+            Err(Unused::Skip(skip)) => report.skip(skip),
+            Err(Unused::NonEvent(kind)) => report.non_event = Some(kind),
+        },
     }
 }
 

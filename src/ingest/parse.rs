@@ -6,12 +6,14 @@
 //! arrays of records, and records on their own (one per line, or just separated by white
 //! space). `zcat *.json.gz` gives the first shape many times over.
 //!
-//! Each record is cut out of the text by matching its brackets outside strings, a scan
-//! far cheaper than a parse, and then typed once (see [`super::record::to_event`]). A
-//! document's keys are scanned the same way, so its `Records` array is streamed element
-//! by element wherever the key sits: one bad record never hides the next, and a text cut
-//! off mid-way still yields every record before the cut. Values that are not objects or
-//! arrays are cut out by serde_json.
+//! A record in an array is first offered to its reader ([`Records::object`]), which types
+//! a plain record in the same pass that finds its end. Any other record is cut out of the
+//! text by matching its brackets outside strings, a scan far cheaper than a parse, and
+//! then typed once (see [`super::record::to_event`]). A document's keys are scanned the
+//! same way, so its `Records` array is streamed element by element wherever the key
+//! sits: one bad record never hides the next, and a text cut off mid-way still yields
+//! every record before the cut. Values that are not objects or arrays are cut out by
+//! serde_json.
 //!
 //! The [`Scanner`] is fed the text a chunk at a time ([`scan`]) and keeps only its place
 //! in the document structure between chunks, so memory follows the largest record, not
@@ -36,19 +38,45 @@ pub struct ScanEnd {
     pub read_error: Option<io::Error>,
 }
 
-/// Streams `text` through a [`Scanner`], calling `on_record` for each record in order.
+/// Where the scanner hands the records it finds, in order.
+pub trait Records {
+    /// Offered the text from an array element's opening brace to the end of the text at
+    /// hand: takes the record from there if it can and says how long it was. `None`
+    /// leaves it to be cut out by bracket matching and handed to [`Records::record`]
+    /// (also when the text at hand ends inside it).
+    fn object(&mut self, rest: &[u8]) -> Option<usize>;
+    /// One record's text, cut out.
+    fn record(&mut self, raw: Slice<'_>);
+}
+
+/// [`Records`] that takes every record cut out, as `f` of its text.
+#[cfg(test)]
+pub struct Each<F>(pub F);
+
+#[cfg(test)]
+impl<F: FnMut(Slice<'_>)> Records for Each<F> {
+    fn object(&mut self, _: &[u8]) -> Option<usize> {
+        None
+    }
+
+    fn record(&mut self, raw: Slice<'_>) {
+        (self.0)(raw)
+    }
+}
+
+/// Streams `text` through a [`Scanner`], handing each record to `records` in order.
 /// A read error ends the text where it broke: everything before it is still parsed.
-pub fn scan(text: &mut impl Read, on_record: impl FnMut(Slice<'_>)) -> ScanEnd {
-    scan_in_chunks(text, CHUNK, on_record)
+pub fn scan(text: &mut impl Read, records: &mut impl Records) -> ScanEnd {
+    scan_in_chunks(text, CHUNK, records)
 }
 
 /// Scans a text that is whole in memory as [`scan`] would, where it lies.
-pub fn scan_whole(text: &[u8], mut on_record: impl FnMut(Slice<'_>)) -> ScanEnd {
-    let problem = Scanner::new().feed(text, true, &mut on_record).err();
+pub fn scan_whole(text: &[u8], records: &mut impl Records) -> ScanEnd {
+    let problem = Scanner::new().feed(text, true, records).err();
     ScanEnd { problem, read_error: None }
 }
 
-fn scan_in_chunks(text: &mut impl Read, chunk: usize, mut on_record: impl FnMut(Slice<'_>)) -> ScanEnd {
+fn scan_in_chunks(text: &mut impl Read, chunk: usize, on_record: &mut impl Records) -> ScanEnd {
     let mut scanner = Scanner::new();
     let mut buf: Vec<u8> = Vec::new();
     let mut end = ScanEnd::default();
@@ -63,7 +91,7 @@ fn scan_in_chunks(text: &mut impl Read, chunk: usize, mut on_record: impl FnMut(
                 true
             }
         };
-        match scanner.feed(&buf, at_end, &mut on_record) {
+        match scanner.feed(&buf, at_end, on_record) {
             Ok(consumed) => drop(buf.drain(..consumed)),
             Err(problem) => {
                 end.problem = Some(problem);
@@ -96,11 +124,8 @@ fn fill(source: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bo
 /// Calls `on_record` for each record of a complete text, in order. Returns the problem
 /// that stopped parsing early, if any; records before it were all delivered.
 #[cfg(test)]
-pub fn for_each_record<'a>(
-    text: &'a [u8],
-    mut on_record: impl FnMut(Slice<'a>),
-) -> Result<(), FileProblem> {
-    Scanner::new().feed(text, true, &mut on_record).map(|_| ())
+pub fn for_each_record(text: &[u8], on_record: impl FnMut(Slice<'_>)) -> Result<(), FileProblem> {
+    Scanner::new().feed(text, true, &mut Each(on_record)).map(|_| ())
 }
 
 /// Where the scanner stands in the document structure, between two values.
@@ -172,12 +197,7 @@ impl Scanner {
     /// Delivers every value that lies wholly in `text` and returns how many bytes were
     /// used: the caller keeps the rest and feeds it again with more text after it.
     /// `at_end` says no more text follows. An error ends the text.
-    pub fn feed<'a>(
-        &mut self,
-        text: &'a [u8],
-        at_end: bool,
-        emit: &mut impl FnMut(Slice<'a>),
-    ) -> Result<usize, FileProblem> {
+    pub fn feed(&mut self, text: &[u8], at_end: bool, emit: &mut impl Records) -> Result<usize, FileProblem> {
         let mut at = 0;
         loop {
             at = self.skip_blank(text, at);
@@ -215,13 +235,14 @@ impl Scanner {
 
     /// Takes one step from the non-blank byte at `at`: the index after it, or `None`
     /// when the text ends inside the next value.
-    fn step<'a>(
-        &mut self,
-        text: &'a [u8],
-        at: usize,
-        at_end: bool,
-        emit: &mut impl FnMut(Slice<'a>),
-    ) -> Result<Option<usize>, Stop> {
+    fn step(&mut self, text: &[u8], at: usize, at_end: bool, emit: &mut impl Records) -> Result<Option<usize>, Stop> {
+        // A record in an array: its reader may take it whole, with no bracket scan first.
+        if matches!(self.level, Level::Elements { .. }) && text[at] == b'{' {
+            if let Some(len) = emit.object(&text[at..]) {
+                self.seen += 1;
+                return Ok(Some(at + len));
+            }
+        }
         match (self.level, text[at]) {
             (Level::Top, b'[') => self.enter(Level::Elements { in_document: false }, at + 1),
             (Level::Top, b'{') => match document_shape(text, at) {
@@ -252,9 +273,9 @@ impl Scanner {
         Ok(Some(next))
     }
 
-    fn deliver<'a>(&mut self, text: &'a [u8], at: usize, len: usize, emit: &mut impl FnMut(Slice<'a>)) -> usize {
+    fn deliver(&mut self, text: &[u8], at: usize, len: usize, emit: &mut impl Records) -> usize {
         self.seen += 1;
-        emit(&text[at..at + len]);
+        emit.record(&text[at..at + len]);
         at + len
     }
 }
@@ -516,7 +537,7 @@ mod tests {
     /// Records and outcome of scanning `text` fed `chunk` bytes at a time.
     fn collect_chunked(text: &[u8], chunk: usize) -> (Vec<Vec<u8>>, String) {
         let mut out = Vec::new();
-        let end = scan_in_chunks(&mut &text[..], chunk, |v| out.push(v.to_vec()));
+        let end = scan_in_chunks(&mut &text[..], chunk, &mut Each(|v: Slice<'_>| out.push(v.to_vec())));
         (out, format!("{:?}", end.problem))
     }
 
@@ -540,7 +561,7 @@ mod tests {
             let whole = collect_chunked(text, text.len() + 1);
             prop_assert_eq!(collect_chunked(text, chunk), whole.clone());
             let mut in_place = Vec::new();
-            let end = scan_whole(text, |v| in_place.push(v.to_vec()));
+            let end = scan_whole(text, &mut Each(|v: Slice<'_>| in_place.push(v.to_vec())));
             prop_assert_eq!((in_place, format!("{:?}", end.problem)), whole);
         }
     }

@@ -187,8 +187,20 @@ pub fn to_event(text: &[u8], strings: &mut Interner) -> Result<Event, Unused> {
             _ => RecordSkip::InvalidJson(e.to_string()),
         })?,
     };
-    let minute = minute_of(&rec)?;
-    if is_insight_record(&rec) {
+    typed(&rec, strings)
+}
+
+/// Types the plain record that opens `text` (an object, with more text after it) as
+/// [`to_event`] would, and says how long it was; `None` when it is not plain (see
+/// [`fast::read`]) and must be cut out and given to [`to_event`].
+pub fn plain_event_at_start(text: &[u8], strings: &mut Interner) -> Option<(Result<Event, Unused>, usize)> {
+    let (rec, len) = fast::read_prefix(text)?;
+    Some((typed(&rec, strings), len))
+}
+
+fn typed(rec: &RawRecord, strings: &mut Interner) -> Result<Event, Unused> {
+    let minute = minute_of(rec)?;
+    if is_insight_record(rec) {
         return Err(Unused::NonEvent(NonEventKind::Insight));
     }
     let name = rec.event_name.as_deref().ok_or(RecordSkip::MissingField("eventName"))?;
@@ -221,7 +233,7 @@ pub fn to_event(text: &[u8], strings: &mut Interner) -> Result<Event, Unused> {
         principal: strings.intern(principal_of(identity)),
         agent: strings.intern(rec.user_agent.as_deref().unwrap_or(NULL_VALUE)),
         ip: strings.intern(rec.source_ip_address.as_deref().unwrap_or(NULL_VALUE)),
-        category: category_of(&rec),
+        category: category_of(rec),
         read_only,
         read_only_inferred,
         calls: 1,

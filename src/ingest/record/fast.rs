@@ -24,9 +24,16 @@ const MAX_DEPTH: u32 = 64;
 
 /// Reads the record that is all of `text`, or says `None` when serde must.
 pub(super) fn read(text: &[u8]) -> Option<RawRecord<'_>> {
+    read_prefix(text).and_then(|(rec, len)| (len == text.len()).then_some(rec))
+}
+
+/// Reads the record that opens `text` and says how long it is, or says `None` when
+/// serde must read it (or `text` ends inside it). Its length is where bracket matching
+/// would cut it: a valid object ends at the brace that closes it.
+pub(super) fn read_prefix(text: &[u8]) -> Option<(RawRecord<'_>, usize)> {
     let mut cur = Cursor { text, at: 0 };
     let rec = cur.record()?;
-    (cur.at == text.len()).then_some(rec)
+    Some((rec, cur.at))
 }
 
 struct Cursor<'a> {
@@ -407,6 +414,15 @@ mod tests {
         assert_eq!(Some(format!("{rec:?}")), by_serde(REAL.as_bytes()));
         assert!(matches!(rec.event_name, Some(Cow::Borrowed("RunInstances"))));
         assert_eq!(rec.read_only, Some(false));
+    }
+
+    #[test]
+    fn a_record_followed_by_more_text_is_read_to_its_brace() {
+        let text = format!("{REAL},{{\"next\":1}}]}}");
+        let (rec, len) = read_prefix(text.as_bytes()).expect("read");
+        assert_eq!(len, REAL.len());
+        assert_eq!(format!("{rec:?}"), format!("{:?}", read(REAL.as_bytes()).unwrap()));
+        assert!(read_prefix(&REAL.as_bytes()[..REAL.len() - 1]).is_none());
     }
 
     #[test]
