@@ -1,8 +1,8 @@
 //! The orchestrator of `trailsight detect`: a list of named steps, each delegating to its
 //! room of the pipeline.
 //!
-//! Files are read and parsed in parallel and their batches flow through a bounded
-//! channel into one merging thread, which absorbs them in input-file order (a small
+//! Files are read and parsed in parallel and their batches are absorbed into one
+//! aggregate in input-file order (the reading threads take turns at it, within a small
 //! reorder window), so at most a few files' records are held at once and the result
 //! never depends on which thread finished first: memory follows series x minutes, not
 //! the size of the history.
@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Condvar, Mutex};
+use std::sync::{Condvar, Mutex};
 
 /// Why a run could not produce a result.
 #[derive(Debug, thiserror::Error)]
@@ -260,59 +260,110 @@ pub(crate) fn summary_of(d: &Discovery) -> RunSummary {
 }
 
 /// Map (parse each file, in parallel) and reduce (merge into one aggregate, in input
-/// order) into `agg`. Workers take files in order and may run at most `REORDER_WINDOW` files ahead
-/// of the merge, which bounds the batches held at once.
-pub(crate) fn read_all(mut agg: Aggregates, files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync)) -> Aggregates {
+/// order) into `agg`. Workers take files in order and may run at most a window of
+/// files ahead of the merge, which bounds the batches held at once. There is no merging
+/// thread: a worker that has read a file merges every batch that is next in order, unless
+/// another worker is merging already, so no core waits for a thread switch.
+pub(crate) fn read_all(agg: Aggregates, files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync)) -> Aggregates {
     let inputs = source_ids(files);
     // A nightly run keeps its keys for the next night; a batch run lets them go.
     let releases = if agg.keep_seen { Vec::new() } else { seen_releases(files) };
     let threads = rayon::current_num_threads().max(1);
     let window = 2 * threads + 2;
     let next = AtomicUsize::new(0);
-    let merged = (Mutex::new(0usize), Condvar::new());
-    let (tx, rx) = mpsc::sync_channel::<(usize, ingest::FileBatch)>(window);
+    let order = Order { queue: Mutex::new(Queue::default()), turn: Condvar::new() };
+    let merger = Mutex::new(Merger { agg, peak_seen: 0 });
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            let tx = tx.clone();
-            let (next, merged) = (&next, &merged);
+            let (next, order, merger, inputs, releases) = (&next, &order, &merger, &inputs, &releases);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= files.len() {
                     return;
                 }
-                wait_for_turn(merged, i, window);
-                // A closed receiver only happens if the merger panicked; nothing to do.
-                if tx.send((i, ingest::read_file_with(&files[i], limits))).is_err() {
-                    return;
+                order.wait_for_turn(i, window);
+                let batch = ingest::read_file_with(&files[i], limits);
+                order.lock().pending.insert(i, batch);
+                // Merge what is next in order; if another worker holds the merge, it will
+                // find this batch, or it let go before this one came and this worker
+                // finds it on the second look.
+                while let Ok(mut m) = merger.try_lock() {
+                    while let Some((done, mut batch)) = order.take_next() {
+                        refuse_counts_of_inputs(&mut batch, inputs);
+                        m.agg.absorb(batch);
+                        if let Some(due) = releases.get(done).filter(|due| !due.is_empty()) {
+                            // Keys only grow between releases: the peak is right before one.
+                            m.peak_seen = m.peak_seen.max(m.agg.seen_keys());
+                            for (account, region, day) in due {
+                                m.agg.release_seen(account, region, *day);
+                            }
+                        }
+                        order.merged(done);
+                        on_file();
+                    }
+                    drop(m);
+                    if !order.next_is_pending() {
+                        break;
+                    }
                 }
             });
         }
-        drop(tx);
-        let mut pending: BTreeMap<usize, ingest::FileBatch> = BTreeMap::new();
-        let mut done = 0usize;
-        let mut peak_seen = 0usize;
-        for (i, batch) in rx {
-            pending.insert(i, batch);
-            while let Some(mut batch) = pending.remove(&done) {
-                refuse_counts_of_inputs(&mut batch, &inputs);
-                agg.absorb(batch);
-                if let Some(due) = releases.get(done).filter(|due| !due.is_empty()) {
-                    // Keys only grow between releases: the peak is right before one.
-                    peak_seen = peak_seen.max(agg.seen_keys());
-                    for (account, region, day) in due {
-                        agg.release_seen(account, region, *day);
-                    }
-                }
-                done += 1;
-                on_file();
-            }
-            *merged.0.lock().unwrap_or_else(|e| e.into_inner()) = done;
-            merged.1.notify_all();
-        }
-        let held = agg.seen_keys();
-        tracing::info!(peak_keys = peak_seen.max(held), held_at_end = held, "deduplication");
     });
+    let Merger { agg, peak_seen } = merger.into_inner().unwrap_or_else(|e| e.into_inner());
+    let queue = order.queue.into_inner().unwrap_or_else(|e| e.into_inner());
+    debug_assert!(queue.pending.is_empty() && queue.merged == files.len());
+    let held = agg.seen_keys();
+    tracing::info!(peak_keys = peak_seen.max(held), held_at_end = held, "deduplication");
     agg
+}
+
+/// The aggregate being merged into, held by one worker at a time.
+struct Merger {
+    agg: Aggregates,
+    peak_seen: usize,
+}
+
+/// Batches read but not yet merged, and how many files are merged: the next to merge.
+#[derive(Default)]
+struct Queue {
+    pending: BTreeMap<usize, ingest::FileBatch>,
+    merged: usize,
+}
+
+struct Order {
+    queue: Mutex<Queue>,
+    /// Told when a file is merged, for workers waiting to keep within the window.
+    turn: Condvar,
+}
+
+impl Order {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until file `i` is within `window` files of the merge.
+    fn wait_for_turn(&self, i: usize, window: usize) {
+        let queue = self.lock();
+        let _turn = self.turn.wait_while(queue, |q| i >= q.merged + window).unwrap_or_else(|e| e.into_inner());
+    }
+
+    /// The batch next in order, with its index, if it has been read.
+    fn take_next(&self) -> Option<(usize, ingest::FileBatch)> {
+        let mut queue = self.lock();
+        let next = queue.merged;
+        queue.pending.remove(&next).map(|batch| (next, batch))
+    }
+
+    fn next_is_pending(&self) -> bool {
+        let queue = self.lock();
+        queue.pending.contains_key(&queue.merged)
+    }
+
+    /// File `done` is merged.
+    fn merged(&self, done: usize) {
+        self.lock().merged = done + 1;
+        self.turn.notify_all();
+    }
 }
 
 /// Days after its eventTime a record may still be delivered and be recognised as a
@@ -420,11 +471,6 @@ fn refuse_counts_of_inputs(batch: &mut FileBatch, inputs: &BTreeSet<String>) {
 }
 
 /// Blocks until file `i` is within `window` files of the merge.
-fn wait_for_turn((done, cv): &(Mutex<usize>, Condvar), i: usize, window: usize) {
-    let merged = done.lock().unwrap_or_else(|e| e.into_inner());
-    let _turn = cv.wait_while(merged, |merged| i >= *merged + window).unwrap_or_else(|e| e.into_inner());
-}
-
 pub(crate) fn nothing_read(summary: RunSummary) -> Result<RunSummary, EngineError> {
     let why = if summary.files_found == 0 && summary.unreadable_paths.is_empty() {
         if summary.ignored > 0 {
