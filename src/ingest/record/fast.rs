@@ -483,6 +483,27 @@ mod tests {
         assert!(read_prefix(&REAL.as_bytes()[..REAL.len() - 1]).is_none());
     }
 
+    /// Real delivery files: every record is read by the fast path, as serde reads it.
+    #[test]
+    fn reads_every_real_record() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/real-cloudtrail");
+        let mut records = 0;
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry.expect("fixture folder");
+            if !entry.path().extension().is_some_and(|e| e == "json") {
+                continue;
+            }
+            let text = std::fs::read(entry.path()).expect("fixture");
+            crate::ingest::parse::for_each_record(&text, |raw| {
+                records += 1;
+                let rec = read(raw).unwrap_or_else(|| panic!("left to serde: {}", String::from_utf8_lossy(raw)));
+                assert_eq!(Some(format!("{rec:?}")), by_serde(raw));
+            })
+            .expect("well-formed fixture");
+        }
+        assert!(records > 3000, "{records} records");
+    }
+
     #[test]
     fn leaves_to_serde_what_it_does_not_handle() {
         for text in [
