@@ -4,16 +4,16 @@
 //!
 //! [`read`] answers only when it is sure: a record it returns is the one
 //! `serde_json::from_slice` would return, field for field. Anything it does not handle
-//! itself (escapes in a key or in a field it keeps, a field of an unexpected type, a
-//! duplicate key, deep nesting, bad JSON, a text that does not end with the record) makes
-//! it answer `None`, and the caller parses the record with serde, which says what is
+//! itself (escapes in a key of the record or in a field it keeps, a field of an
+//! unexpected type, a duplicate key, deep nesting, bad JSON, a text that does not end
+//! with the record) makes it answer `None`, and the caller parses the record with serde, which says what is
 //! wrong with it. So serde stays the one judge of every record that is not plain, and
 //! every reason a record is refused is still serde's, word for word.
 //!
 //! Where serde_json is lenient this is too, so the two agree on what is valid JSON:
-//! strings that are skipped are not checked for UTF-8 (serde_json does not check them
-//! either) but their escapes and control characters are, numbers follow JSON's grammar,
-//! white space is JSON's four bytes.
+//! strings that are skipped, keys inside skipped values among them, are not checked for
+//! UTF-8 (serde_json does not check them either) but their escapes and control
+//! characters are, numbers follow JSON's grammar, white space is JSON's four bytes.
 
 use super::{RawIdentity, RawRecord};
 use serde::de::IgnoredAny;
@@ -125,19 +125,34 @@ impl<'a> Cursor<'a> {
         Some(false)
     }
 
-    /// A member's key and the colon after it. A key with an escape or a byte outside
-    /// ASCII is left to serde (it compares keys after unescaping and checks their UTF-8).
+    /// A member's key of the record or of `userIdentity`, and the colon after it. A key
+    /// with an escape is left to serde, which compares keys after unescaping; serde
+    /// also checks these keys' UTF-8.
     fn key(&mut self) -> Option<&'a [u8]> {
         self.ws();
         self.expect(b'"')?;
         let (content, escaped, ascii) = self.string_body()?;
-        if escaped || !ascii {
+        if escaped || (!ascii && std::str::from_utf8(content).is_err()) {
             return None;
         }
+        self.colon()?;
+        Some(content)
+    }
+
+    /// A key inside a skipped value, and the colon after it: any string, as serde skips
+    /// it (escapes checked, UTF-8 not).
+    fn skipped_key(&mut self) -> Option<()> {
+        self.ws();
+        self.expect(b'"')?;
+        self.string_body()?;
+        self.colon()
+    }
+
+    fn colon(&mut self) -> Option<()> {
         self.ws();
         self.expect(b':')?;
         self.ws();
-        Some(content)
+        Some(())
     }
 
     /// After a member's value: true past a comma, false past the closing brace.
@@ -225,7 +240,7 @@ impl<'a> Cursor<'a> {
                         }
                         objects = objects << 1 | u64::from(open == b'{');
                         if open == b'{' {
-                            self.key()?;
+                            self.skipped_key()?;
                         }
                         continue;
                     }
@@ -246,7 +261,7 @@ impl<'a> Cursor<'a> {
                 match self.bump()? {
                     b',' => {
                         if in_object {
-                            self.key()?;
+                            self.skipped_key()?;
                         } else {
                             self.ws();
                         }
@@ -535,6 +550,8 @@ mod tests {
             REAL.replace("\"eventType\":\"AwsApiCall\"", "\"@timestamp\":null"),
             REAL.replace("\"eventType\":\"AwsApiCall\"", "\"logFiles\":[1,{\"a\":[]}]"),
             REAL.replace("\"userIdentity\":{", "\"userIdentity\":null,\"x\":{"),
+            REAL.replace("\"imageId\"", "\"image\\u0049d\\n\"").replace("\"flags\"", "\"dr\u{e4}ger\""),
+            REAL.replace("\"tlsDetails\"", "\"t\u{e9}l\u{e9}\""),
             "{}".to_string(),
             " {\"eventName\" : \"x\" ,\r\n \"k\":[ ] }".trim_start().to_string(),
         ] {
