@@ -9,7 +9,6 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 use trailsight::ingest::{read_file, FileProblem, InputFile};
 use trailsight::source::{self, S3Settings, S3Source, S3Url};
 
@@ -48,12 +47,8 @@ impl Moto {
             .spawn()
             .expect("moto_server starts");
         let moto = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen on port {port} within 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        assert_eq!(moto.request("PUT", &format!("/{BUCKET}"), &[], b""), 200, "bucket created");
+        let created = common::until_answered("moto_server", || moto.try_request("PUT", &format!("/{BUCKET}"), &[], b""));
+        assert_eq!(created, 200, "bucket created");
         moto
     }
 
@@ -63,17 +58,21 @@ impl Moto {
 
     /// One HTTP/1.1 request; returns the status.
     fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        self.try_request(method, path, headers, body).unwrap()
+    }
+
+    fn try_request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<u16> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n{AUTH}\r\n", self.port, body.len());
         for (k, v) in headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(body).unwrap();
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body)?;
         let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+        stream.read_to_string(&mut response)?;
+        Ok(response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0))
     }
 
     fn put(&self, key: &str, body: &[u8]) {

@@ -10,7 +10,6 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// moto answers anonymous requests with 403 and routes by the credential scope; it
 /// does not check signatures, so the test's own requests carry this header unsigned.
@@ -41,28 +40,30 @@ impl Moto {
             .stderr(Stdio::null())
             .spawn()
             .expect("moto_server starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen within 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
         let moto = Self { child, port };
-        assert_eq!(moto.get(&format!("/{BUCKET}"), "PUT").0, 200);
+        let created = common::until_answered("moto_server", || moto.try_get(&format!("/{BUCKET}"), "PUT"));
+        assert_eq!(created.0, 200);
         moto
     }
 
     /// `(status, body)` of an unsigned request with no body.
     fn get(&self, path: &str, method: &str) -> (u16, Vec<u8>) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(stream, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n{AUTH}\r\n\r\n", self.port).unwrap();
+        self.try_get(path, method).unwrap()
+    }
+
+    fn try_get(&self, path: &str, method: &str) -> std::io::Result<(u16, Vec<u8>)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        write!(stream, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n{AUTH}\r\n\r\n", self.port)?;
         let mut response = Vec::new();
-        stream.read_to_end(&mut response).unwrap();
-        let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        stream.read_to_end(&mut response)?;
+        let Some(split) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no HTTP head in the answer"));
+        };
         let head = String::from_utf8_lossy(&response[..split]).to_string();
         let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
         let body = response[split + 4..].to_vec();
         let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-        (status, if chunked { unchunk(&body) } else { body })
+        Ok((status, if chunked { unchunk(&body) } else { body }))
     }
 
     fn keys(&self, prefix: &str) -> Vec<String> {

@@ -167,3 +167,17 @@ pub fn assert_aws_shape(r: &serde_json::Value) {
         }
     }
 }
+
+/// Retries `attempt`, one request to a server just started, until it is answered: a
+/// server may accept connections (or reset them) before it can answer, more so on a
+/// loaded machine. Gives up after 30 s, naming `what`.
+pub fn until_answered<T>(what: &str, mut attempt: impl FnMut() -> std::io::Result<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match attempt() {
+            Ok(answer) => return answer,
+            Err(_) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(100)),
+            Err(e) => panic!("{what} did not answer within 30 s: {e}"),
+        }
+    }
+}
