@@ -57,37 +57,31 @@ impl<'a> Cursor<'a> {
     fn record(&mut self) -> Option<RawRecord<'a>> {
         let mut rec = RawRecord::default();
         let mut seen = 0u32;
-        self.expect(b'{')?;
-        if self.object_is_empty()? {
-            return Some(rec);
-        }
-        loop {
-            let key = self.key()?;
+        self.members(|cur, key| {
             match key {
-                b"eventTime" => { once!(seen, 0); rec.event_time = self.text_value()?; }
-                b"eventSource" => { once!(seen, 1); rec.event_source = self.text_value()?; }
-                b"eventName" => { once!(seen, 2); rec.event_name = self.text_value()?; }
-                b"awsRegion" => { once!(seen, 3); rec.aws_region = self.text_value()?; }
-                b"eventID" => { once!(seen, 4); rec.event_id = self.text_value()?; }
-                b"eventType" => { once!(seen, 5); rec.event_type = self.text_value()?; }
-                b"eventCategory" => { once!(seen, 6); rec.event_category = self.text_value()?; }
-                b"errorCode" => { once!(seen, 7); rec.error_code = self.text_value()?; }
-                b"recipientAccountId" => { once!(seen, 8); rec.recipient_account_id = self.text_value()?; }
-                b"userAgent" => { once!(seen, 9); rec.user_agent = self.text_value()?; }
-                b"sourceIPAddress" => { once!(seen, 10); rec.source_ip_address = self.text_value()?; }
-                b"readOnly" => { once!(seen, 11); rec.read_only = self.flag_value()?; }
-                b"managementEvent" => { once!(seen, 12); rec.management_event = self.flag_value()?; }
-                b"userIdentity" => { once!(seen, 13); rec.user_identity = self.identity()?; }
-                b"@timestamp" => { once!(seen, 14); rec.at_timestamp = self.present()?; }
-                b"digestStartTime" => { once!(seen, 15); rec.digest_start_time = self.present()?; }
-                b"digestEndTime" => { once!(seen, 16); rec.digest_end_time = self.present()?; }
-                b"logFiles" => { once!(seen, 17); rec.log_files = self.present()?; }
-                _ => self.skip_value()?,
+                b"eventTime" => { once!(seen, 0); rec.event_time = cur.text_value()?; }
+                b"eventSource" => { once!(seen, 1); rec.event_source = cur.text_value()?; }
+                b"eventName" => { once!(seen, 2); rec.event_name = cur.text_value()?; }
+                b"awsRegion" => { once!(seen, 3); rec.aws_region = cur.text_value()?; }
+                b"eventID" => { once!(seen, 4); rec.event_id = cur.text_value()?; }
+                b"eventType" => { once!(seen, 5); rec.event_type = cur.text_value()?; }
+                b"eventCategory" => { once!(seen, 6); rec.event_category = cur.text_value()?; }
+                b"errorCode" => { once!(seen, 7); rec.error_code = cur.text_value()?; }
+                b"recipientAccountId" => { once!(seen, 8); rec.recipient_account_id = cur.text_value()?; }
+                b"userAgent" => { once!(seen, 9); rec.user_agent = cur.text_value()?; }
+                b"sourceIPAddress" => { once!(seen, 10); rec.source_ip_address = cur.text_value()?; }
+                b"readOnly" => { once!(seen, 11); rec.read_only = cur.flag_value()?; }
+                b"managementEvent" => { once!(seen, 12); rec.management_event = cur.flag_value()?; }
+                b"userIdentity" => { once!(seen, 13); rec.user_identity = cur.identity()?; }
+                b"@timestamp" => { once!(seen, 14); rec.at_timestamp = cur.present()?; }
+                b"digestStartTime" => { once!(seen, 15); rec.digest_start_time = cur.present()?; }
+                b"digestEndTime" => { once!(seen, 16); rec.digest_end_time = cur.present()?; }
+                b"logFiles" => { once!(seen, 17); rec.log_files = cur.present()?; }
+                _ => cur.skip_value()?,
             }
-            if !self.next_member()? {
-                return Some(rec);
-            }
-        }
+            Some(())
+        })?;
+        Some(rec)
     }
 
     /// `userIdentity`: null, or an object whose four keys trailsight reads.
@@ -97,20 +91,30 @@ impl<'a> Cursor<'a> {
         }
         let mut id = RawIdentity::default();
         let mut seen = 0u32;
+        self.members(|cur, key| {
+            match key {
+                b"arn" => { once!(seen, 0); id.arn = cur.text_value()?; }
+                b"accountId" => { once!(seen, 1); id.account_id = cur.text_value()?; }
+                b"invokedBy" => { once!(seen, 2); id.invoked_by = cur.text_value()?; }
+                b"principalId" => { once!(seen, 3); id.principal_id = cur.text_value()?; }
+                _ => cur.skip_value()?,
+            }
+            Some(())
+        })?;
+        Some(Some(id))
+    }
+
+    /// An object whose keys decide what is read: `member` reads the value of each key.
+    fn members(&mut self, mut member: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
         self.expect(b'{')?;
         if self.object_is_empty()? {
-            return Some(Some(id));
+            return Some(());
         }
         loop {
-            match self.key()? {
-                b"arn" => { once!(seen, 0); id.arn = self.text_value()?; }
-                b"accountId" => { once!(seen, 1); id.account_id = self.text_value()?; }
-                b"invokedBy" => { once!(seen, 2); id.invoked_by = self.text_value()?; }
-                b"principalId" => { once!(seen, 3); id.principal_id = self.text_value()?; }
-                _ => self.skip_value()?,
-            }
+            let key = self.key()?;
+            member(self, key)?;
             if !self.next_member()? {
-                return Some(Some(id));
+                return Some(());
             }
         }
     }
