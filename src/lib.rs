@@ -8,7 +8,8 @@
 //! [`engine`] is the orchestrator that runs the steps in order, and [`state`] keeps
 //! what nightly runs carry from one night to the next; [`simulate`] makes
 //! realistic labelled histories to test it on. [`investigate`] answers "what happened
-//! here?" from a run's frames and insights, and [`plot`] draws its charts.
+//! here?" from a run's frames and insights, and [`plot`] draws its charts; [`text`]
+//! makes input values safe to print.
 
 pub mod aggregate;
 pub mod baseline;
@@ -27,6 +28,7 @@ pub mod simulate;
 pub mod sink;
 pub mod source;
 pub mod state;
+pub mod text;
 pub mod time;
 
 #[cfg(test)]
