@@ -19,12 +19,15 @@ use trailsight::sink::{Destination, DeliveryError};
 #[derive(Debug, Clone, Copy)]
 enum Answer {
     Status(u16),
+    /// Answers with this 3xx status and a Location on the same collector.
+    Redirect(u16),
     /// Reads the request and never answers.
     Silence,
 }
 
 #[derive(Debug, Clone)]
 struct Request {
+    method: String,
     authorization: Option<String>,
     body: String,
     answered: u16,
@@ -95,10 +98,11 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, script: &Mutex<Vec<Answe
             if script.is_empty() { Answer::Status(200) } else { script.remove(0) }
         };
         let status = match answer {
-            Answer::Status(s) => s,
+            Answer::Status(s) | Answer::Redirect(s) => s,
             Answer::Silence => 0,
         };
-        seen.lock().unwrap().push(Request { authorization, body: String::from_utf8(body).unwrap(), answered: status });
+        let method = line.split(' ').next().unwrap_or("").to_string();
+        seen.lock().unwrap().push(Request { method, authorization, body: String::from_utf8(body).unwrap(), answered: status });
         if status == 0 {
             std::thread::sleep(Duration::from_secs(3));
             return;
@@ -108,7 +112,11 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, script: &Mutex<Vec<Answe
             403 => r#"{"text":"Invalid token","code":4}"#,
             _ => r#"{"text":"Server is busy","code":9}"#,
         };
-        let extra = if status == 429 { "Retry-After: 0\r\n" } else { "" };
+        let extra = match answer {
+            _ if status == 429 => "Retry-After: 0\r\n",
+            Answer::Redirect(_) => "Location: /services/collector/moved\r\n",
+            _ => "",
+        };
         let response = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\n\r\n{text}", text.len());
         if out.write_all(response.as_bytes()).is_err() {
             return;
@@ -254,4 +262,47 @@ fn without_a_token_nothing_is_read_or_sent() {
     assert!(stderr.contains("TRAILSIGHT_HEC_TOKEN"), "{stderr}");
     assert!(!stderr.contains("insights"), "fails before reading: {stderr}");
     assert!(collector.requests().is_empty());
+}
+
+fn detect_to_collector(collector: &Collector, token: &str) -> std::process::Output {
+    common::trailsight()
+        .env("TRAILSIGHT_HEC_TOKEN", token)
+        .arg("detect")
+        .arg(sample())
+        .arg("--sink")
+        .arg(format!("hec+{}", collector.url))
+        .output()
+        .unwrap()
+}
+
+/// Issue 21 item 8: a collector answering 302 was followed as a GET without the body,
+/// and the run said every record was delivered while none was indexed.
+#[test]
+fn issue21_a_redirect_from_the_collector_is_a_failure_not_a_delivery() {
+    for status in [301, 302, 303, 307, 308] {
+        let collector = Collector::start(&[Answer::Redirect(status)]);
+        let out = detect_to_collector(&collector, "t0ken");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{status}: {stderr}");
+        assert!(stderr.contains(&format!("HTTP {status}")) && stderr.contains("redirect"), "{status}: {stderr}");
+        let requests = collector.requests();
+        assert_eq!(requests.len(), 1, "{status}: the redirect is not followed: {requests:?}");
+        assert_eq!(requests[0].method, "POST");
+    }
+}
+
+/// Issue 21 item 8: a token with a CR/LF was taken, the whole input read, and the run
+/// failed only when the header could not be sent. It is refused before reading.
+#[test]
+fn issue21_a_token_with_a_line_break_is_refused_before_any_input_is_read() {
+    for token in ["t0ken\r\nX-Injected: 1", "t0ken\n", "\rt0ken", "t0k\x1ben"] {
+        let collector = Collector::start(&[]);
+        let out = detect_to_collector(&collector, token);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{token:?}: {stderr}");
+        assert!(stderr.contains("TRAILSIGHT_HEC_TOKEN") && stderr.contains("control character"), "{token:?}: {stderr}");
+        assert!(!stderr.contains("insights") && !stderr.contains("read "), "fails before reading: {stderr}");
+        assert!(!stderr.contains("t0k"), "the token is not shown: {stderr}");
+        assert!(collector.requests().is_empty());
+    }
 }

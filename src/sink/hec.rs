@@ -13,7 +13,10 @@
 //! backoff that doubles and honours `Retry-After`) or no connection was made. A batch
 //! whose request was sent but got no answer is not sent again: the collector may have
 //! indexed it, and a second copy would duplicate its events; the run fails instead,
-//! saying how many records were delivered. Any other 4xx is an error at once.
+//! saying how many records were delivered. Any other 4xx is an error at once, and so is
+//! a redirect (3xx), which is never followed: the batch was not indexed where it was
+//! sent. A token holding a control character (a CR or LF) is refused when the sink is
+//! opened, before any input is read.
 
 use super::destination::{Delivered, DeliveryError, Destination};
 use crate::insight::InsightRecord;
@@ -114,11 +117,19 @@ impl HecCollector {
         if token.trim().is_empty() {
             return Err(io::Error::other("no HEC token: set TRAILSIGHT_HEC_TOKEN"));
         }
+        // A CR or LF would end the header early (or the request would fail only after the
+        // whole run): refused now, without showing the token.
+        if token.chars().any(|c| c.is_control()) || reqwest::header::HeaderValue::from_str(&format!("Splunk {token}")).is_err() {
+            return Err(io::Error::other("TRAILSIGHT_HEC_TOKEN holds a line break, a control character or a byte an HTTP header cannot carry"));
+        }
         Ok(Self { url, token: token.to_string(), fields, posting, batches: Vec::new(), total: 0 })
     }
 
     async fn post_all(&self) -> Result<Delivered, DeliveryError> {
+        // A redirect is not followed: reqwest would follow a 301/302/303 as a GET without
+        // the body, and report what that answered as the batch's fate.
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(self.posting.timeout)
             .connect_timeout(self.posting.timeout)
             .build()
@@ -162,6 +173,11 @@ impl HecCollector {
             let status = response.status();
             if status.is_success() {
                 return Ok(());
+            }
+            if status.is_redirection() {
+                let to = response.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or("nowhere").to_string();
+                let body = format!("a redirect (to {}) is not followed: give the collector's own URL", short(&to));
+                return Err(DeliveryError::Refused { url, status: status.as_u16(), body, delivered, total: self.total });
             }
             let retry_after = retry_after(&response).map(|d| d.min(self.posting.max_wait));
             let body = short(&response.text().await.unwrap_or_default());
@@ -248,6 +264,7 @@ mod tests {
         let f = HecFields::default;
         assert!(HecCollector::new("https://splunk.example:8088/services/collector/event", "t", f(), Posting::default()).is_ok());
         assert!(HecCollector::new("https://splunk.example:8088/services/collector/event", " ", f(), Posting::default()).is_err());
+        assert!(HecCollector::new("https://splunk.example:8088/services/collector/event", "t\r\nX-Evil: 1", f(), Posting::default()).is_err());
         assert!(HecCollector::new("ftp://splunk.example/x", "t", f(), Posting::default()).is_err());
         assert!(HecCollector::new("not a url", "t", f(), Posting::default()).is_err());
     }

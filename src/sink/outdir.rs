@@ -20,6 +20,11 @@
 //! while their content is still what trailsight wrote (same SHA-256). A missing or
 //! unreadable manifest removes nothing. A failed run commits nothing, so DIR stays as
 //! the previous run left it.
+//!
+//! Links are never followed out of DIR: every folder between DIR and a file, when
+//! writing it or removing it, must be a real folder. A file listed under a link is left
+//! alone and named on standard error; a file to write under one fails the sink
+//! ([`real_folders`]).
 
 use super::atomic::AtomicFile;
 use super::s3::{is_layout_path, sha256_hex, Refused};
@@ -169,6 +174,11 @@ fn remove_if_ours(root: &Path, relative: &str, sha256: &str) -> bool {
     if !is_layout_path(relative) {
         return false;
     }
+    if let Some(link) = first_link(root, relative) {
+        tracing::warn!(path = %link.display(), file = relative, "a link inside the output folder: the file under it is not removed");
+        eprintln!("trailsight: warning: {} is a link: {relative} (listed in {MANIFEST}) not removed", crate::text::printable(&link.display().to_string()));
+        return false;
+    }
     let path = root.join(relative);
     let is_file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
     let ours = is_file && std::fs::read(&path).is_ok_and(|bytes| sha256_hex(&bytes) == sha256);
@@ -189,4 +199,44 @@ fn prune_empty_folders(root: &Path, removed: &Path) {
         }
         folder = dir.parent();
     }
+}
+
+/// The first folder between `root` and the file `relative` (a `/`-separated path under
+/// it) that exists and is not a real folder (a link, or a file), if any.
+fn first_link(root: &Path, relative: &str) -> Option<PathBuf> {
+    let mut at = root.to_path_buf();
+    let parts: Vec<&str> = relative.split('/').collect();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_dir() => {}
+            Ok(_) => return Some(at),
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Creates the folders between `root` and the file `relative`, one by one, refusing a
+/// link (or a file) on the way: nothing is written through a link out of `root`.
+pub(super) fn real_folders(root: &Path, relative: &str) -> io::Result<PathBuf> {
+    if let Some(link) = first_link(root, relative) {
+        let shown = crate::text::printable(&link.display().to_string()).into_owned();
+        return Err(io::Error::other(format!("{shown} is a link or a file, not a folder: nothing is written through it")));
+    }
+    let mut at = root.to_path_buf();
+    let parts: Vec<&str> = relative.split('/').collect();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        at.push(part);
+        match std::fs::create_dir(&at) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_dir()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let shown = crate::text::printable(&at.display().to_string()).into_owned();
+                return Err(io::Error::other(format!("{shown} is a link or a file, not a folder: nothing is written through it")));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(root.join(relative))
 }

@@ -115,10 +115,7 @@ impl S3LayoutSink {
     }
 
     fn stage_file(&self, layout: LayoutFile) -> io::Result<StagedLayoutFile> {
-        let path = self.root.join(&layout.relative);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
+        let path = super::outdir::real_folders(&self.root, &layout.relative)?;
         let mut file = AtomicFile::create(&path)?;
         file.write_all(&layout.gzip)?;
         Ok(StagedLayoutFile { relative: layout.relative, sha256: sha256_hex(&layout.gzip), file })
