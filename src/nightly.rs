@@ -117,6 +117,7 @@ pub fn run(
         warmup_days: params.warmup_days,
         delivery_lag: night.delivery_lag,
         dedup_days: night.dedup_days,
+        data_events: inputs.data_events,
     };
     let (prev, retained) = match state {
         Some(s) => (Some(s.meta), Some(s.retained)),
@@ -288,6 +289,10 @@ fn changed_settings(old: &Settings, new: &Settings) -> Vec<String> {
     check("warmup-days", old.warmup_days as i64, new.warmup_days as i64);
     check("delivery-lag", old.delivery_lag, new.delivery_lag);
     check("dedup-days", old.dedup_days as i64, new.dedup_days as i64);
+    if old.data_events != new.data_events {
+        let categories = |data| if data { "management,data" } else { "management" };
+        out.push(format!("event-categories {} -> {}", categories(old.data_events), categories(new.data_events)));
+    }
     out
 }
 

@@ -4,8 +4,10 @@
 //! Keys are the long flag names (`warmup-days` or `warmup_days`) plus `paths`, a list of
 //! inputs. The file is turned into the flags it stands for and placed before the ones
 //! typed on the command line, so a typed flag overrides the file; paths typed on the
-//! command line replace the file's `paths`. An unknown key, or a value of the wrong
-//! kind, is an error naming the key and the file.
+//! command line replace the file's `paths`. An unknown key, a value of the wrong kind,
+//! or one key given twice (`warmup-days` and `warmup_days`) is an error naming the key
+//! and the file. Values are passed as `--flag=value` and paths after `--`, so nothing in
+//! a value or a path is ever read as another flag.
 
 use clap::CommandFactory;
 use std::ffi::OsString;
@@ -20,6 +22,8 @@ pub enum ConfigError {
     Toml { path: String, msg: String },
     #[error("unknown key `{key}` in {path} (keys are detect's long flags, and `paths`)")]
     UnknownKey { key: String, path: String },
+    #[error("keys `{first}` and `{second}` in {path} are the same option: keep one")]
+    Twice { first: String, second: String, path: String },
     #[error("key `{key}` in {path}: {why}")]
     BadValue { key: String, path: String, why: &'static str },
 }
@@ -37,7 +41,11 @@ pub fn read(path: &Path) -> Result<FileArgs, ConfigError> {
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Toml { path: shown.clone(), msg: e.message().to_string() })?;
     let known = detect_flags();
     let mut out = FileArgs { flags: Vec::new(), paths: Vec::new() };
+    let mut given: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
     for (key, value) in &table {
+        if let Some(first) = given.insert(key.replace('_', "-"), key.as_str()) {
+            return Err(ConfigError::Twice { first: first.to_string(), second: key.clone(), path: shown });
+        }
         let bad = |why| ConfigError::BadValue { key: key.clone(), path: shown.clone(), why };
         if key == "paths" {
             out.paths = strings(value).ok_or_else(|| bad("must be a list of paths"))?;
@@ -67,6 +75,13 @@ fn detect_flags() -> Vec<(String, bool)> {
 
 fn push_flag(flags: &mut Vec<OsString>, flag: &str, value: &toml::Value, takes_value: bool) -> Result<(), &'static str> {
     let long = OsString::from(format!("--{flag}"));
+    // `--flag=value`: a value that starts with `-` stays this flag's value.
+    let with = |v: OsString| {
+        let mut joined = long.clone();
+        joined.push("=");
+        joined.push(v);
+        joined
+    };
     match (value, takes_value) {
         (toml::Value::Boolean(on), false) => {
             if *on {
@@ -76,13 +91,11 @@ fn push_flag(flags: &mut Vec<OsString>, flag: &str, value: &toml::Value, takes_v
         }
         (_, false) => Err("must be true or false"),
         (toml::Value::Array(_), true) => {
-            for v in strings(value).ok_or("must be a list of strings or numbers")? {
-                flags.extend([long.clone(), v]);
-            }
+            flags.extend(strings(value).ok_or("must be a list of strings or numbers")?.into_iter().map(with));
             Ok(())
         }
         (v, true) => {
-            flags.extend([long, scalar(v).ok_or("must be a string or a number")?]);
+            flags.push(with(scalar(v).ok_or("must be a string or a number")?));
             Ok(())
         }
     }

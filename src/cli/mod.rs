@@ -68,7 +68,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("trailsight: error: {e:#}");
+            eprintln!("trailsight: error: {}", trailsight::text::printable(&format!("{e:#}")));
             ExitCode::from(EXIT_FAILURE)
         }
     }
@@ -114,6 +114,10 @@ fn with_config(cli: Cli) -> Result<Cli, config::ConfigError> {
     let at = argv.iter().position(|a| a == "detect" || a == "train").map_or(argv.len(), |i| i + 1);
     argv.splice(at..at, file.flags);
     if args.paths.is_empty() {
+        // After `--`, a path that starts with `--` is a path, not a flag.
+        if !argv.iter().any(|a| a == "--") {
+            argv.push("--".into());
+        }
         argv.extend(file.paths);
     }
     Ok(Cli::parse_from(argv))

@@ -119,6 +119,10 @@ pub struct Settings {
     pub warmup_days: usize,
     pub delivery_lag: Minute,
     pub dedup_days: usize,
+    /// Data events had series of their own (`--event-categories management,data`);
+    /// false in states written before it was recorded, as they were built without.
+    #[serde(default)]
+    pub data_events: bool,
 }
 
 /// What `state.json` holds besides the file list.
