@@ -119,7 +119,7 @@ fn read(bytes: &[u8]) -> FileBatch {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fuzz.json.gz");
     std::fs::write(&path, bytes).unwrap();
-    ingest::read_file_with(&InputFile::Path(path), &ReadLimits { max_file_bytes: LIMIT })
+    ingest::read_file_with(&InputFile::Path(path), &ReadLimits { max_file_bytes: LIMIT, ..ReadLimits::default() })
 }
 
 /// What must hold for any input.

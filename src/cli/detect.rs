@@ -106,6 +106,12 @@ pub struct DetectArgs {
     #[arg(long, value_name = "BYTES", default_value_t = trailsight::ingest::ReadLimits::DEFAULT_MAX_FILE_BYTES,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_file_bytes: u64,
+    /// Largest record read, in bytes of its JSON text: a larger one (a forged userAgent
+    /// of gigabytes) is skipped as it streams by, never held whole, and reported "over
+    /// the record size limit"; the records after it are read.
+    #[arg(long, value_name = "BYTES", default_value_t = trailsight::ingest::ReadLimits::DEFAULT_MAX_RECORD_BYTES,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_record_bytes: u64,
     /// Keep the model state in DIR between runs (the nightly job): read only the input
     /// it has not seen, judge up to the newest data minus --delivery-lag, and write only
     /// the Insight records not written before. Created on first use; see models/README.md.
@@ -202,17 +208,60 @@ impl DetectArgs {
     }
 }
 
-/// Why two destinations cannot both be written: the same file, or standard output twice.
-fn clashing_sinks(specs: &[SinkSpec]) -> Option<String> {
-    for (i, a) in specs.iter().enumerate() {
-        for b in &specs[i + 1..] {
-            let same_file = a.local_output().is_some() && a.local_output() == b.local_output();
-            if same_file || (a.is_stdout() && b.is_stdout()) {
-                return Some(format!("--sink {a} and {b} write the same place"));
-            }
+/// Why two outputs cannot both be written: the same file named twice (by --out, --sink,
+/// --explain or --write-counts, however spelled), or standard output twice.
+fn clashing_outputs(args: &DetectArgs) -> Option<String> {
+    let specs = args.sink_specs();
+    if let Some((i, a)) = specs.iter().enumerate().find(|(_, a)| a.is_stdout()) {
+        if let Some(b) = specs[i + 1..].iter().find(|b| b.is_stdout()) {
+            return Some(format!("--sink {a} and {b} write the same place"));
+        }
+    }
+    let label = |i: usize, s: &SinkSpec| match args.out.as_deref() {
+        Some(out) if i == 0 => format!("--out {}", out.display()),
+        _ => format!("--sink {s}"),
+    };
+    let named = specs.iter().enumerate().filter_map(|(i, s)| Some((label(i, s), s.local_output()?)));
+    let explain = args.explain.iter().filter(|p| p.as_os_str() != "-").map(|p| (format!("--explain {}", p.display()), p.clone()));
+    let counts = args.write_counts.iter().map(|p| (format!("--write-counts {}", p.display()), p.clone()));
+    let files: Vec<(String, PathBuf)> = named.chain(explain).chain(counts).map(|(what, p)| (what, normalised(&p))).collect();
+    for (i, (a, path)) in files.iter().enumerate() {
+        if let Some((b, _)) = files[i + 1..].iter().find(|(_, other)| other == path) {
+            let shown = trailsight::text::printable(&path.display().to_string()).into_owned();
+            return Some(format!("{a} and {b} name the same file ({shown}): give each output its own"));
         }
     }
     None
+}
+
+/// `path` made absolute, `.` and `..` resolved, and its existing part's links followed:
+/// two spellings of one file give the same path, whether it exists yet or not.
+fn normalised(path: &Path) -> PathBuf {
+    let absolute = std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf());
+    let mut lexical = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                lexical.pop();
+            }
+            other => lexical.push(other),
+        }
+    }
+    let mut existing = lexical.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |p, part| p.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return lexical,
+        }
+    }
 }
 
 pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
@@ -251,7 +300,7 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    if let Some(why) = clashing_sinks(&args.sink_specs()) {
+    if let Some(why) = clashing_outputs(&args) {
         eprintln!("trailsight: error: {why}");
         return Ok(ExitCode::from(2));
     }
@@ -296,7 +345,7 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
     let inputs = engine::Inputs {
         paths: &local_paths,
         admit: &admit,
-        limits: trailsight::ingest::ReadLimits { max_file_bytes: args.max_file_bytes },
+        limits: trailsight::ingest::ReadLimits { max_file_bytes: args.max_file_bytes, max_record_bytes: args.max_record_bytes },
         remote: &remote,
         data_events: args.event_categories.contains(&EventCategory::Data),
     };
@@ -405,7 +454,7 @@ impl Commits {
                     undelivered += done.refused.len();
                 }
                 Err(e) => {
-                    eprintln!("trailsight: error: --sink {name}: {e}");
+                    eprintln!("trailsight: error: --sink {name}: {}", trailsight::text::printable(&e.to_string()));
                     undelivered += 1;
                 }
             }
@@ -422,6 +471,7 @@ fn report_refused(sink: &str, refused: &[sink::Refused]) {
     }
     for ((account, region, reason), n) in groups {
         // Debug quoting: the values are input, and may hold control characters.
+        let (account, region) = (trailsight::text::printable(account), trailsight::text::printable(region));
         eprintln!("trailsight: error: {sink}: {n} Insight record(s) for account {account:?}, region {region:?} not written: {reason}");
     }
 }
@@ -485,7 +535,7 @@ impl OwnOutputs {
         let trailsight::ingest::InputFile::Path(path) = file else { return true };
         let Some(flag) = self.flag_of(path) else { return true };
         if !quiet {
-            eprintln!("trailsight: note: {} not read: it is this run's own {flag} output", path.display());
+            eprintln!("trailsight: note: {} not read: it is this run's own {flag} output", trailsight::text::printable(&path.display().to_string()));
         }
         false
     }
@@ -525,7 +575,9 @@ fn verify(args: &DetectArgs) -> Result<std::collections::BTreeMap<PathBuf, Strin
             continue;
         }
         match checked.failing.get(path) {
-            Some(status) if !status.is_failure() => eprintln!("trailsight: warning: {}: {status:?}: not yet covered by a digest; read anyway", path.display()),
+            Some(status) if !status.is_failure() => {
+                eprintln!("trailsight: warning: {}: {status:?}: not yet covered by a digest; read anyway", trailsight::text::printable(&path.display().to_string()))
+            }
             Some(status) => {
                 refused.insert(path.clone(), format!("{status:?}"));
             }
@@ -536,7 +588,7 @@ fn verify(args: &DetectArgs) -> Result<std::collections::BTreeMap<PathBuf, Strin
     }
     let verb = if args.allow_unverified { "read anyway (--allow-unverified)" } else { "refused" };
     for (path, why) in &refused {
-        eprintln!("trailsight: {}: integrity not proven ({why}): {verb}", path.display());
+        eprintln!("trailsight: {}: integrity not proven ({why}): {verb}", trailsight::text::printable(&path.display().to_string()));
     }
     Ok(refused)
 }

@@ -63,7 +63,10 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match args.format {
         StoryFormat::Json => serde_json::to_writer_pretty(&mut out, &story).map_err(std::io::Error::other).and_then(|()| writeln!(out)),
-        StoryFormat::Text => write_text(&mut out, &story),
+        StoryFormat::Text => {
+            let mut text = trailsight::text::PrintableLines::new(&mut out);
+            write_text(&mut text, &story).and_then(|()| text.flush())
+        }
     };
     match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use trailsight::detect::DetectParams;
 use trailsight::engine::{self, Analysis, EngineError, Inputs};
 use trailsight::ingest::{InputFile, ReadLimits};
+use trailsight::text::printable;
 use trailsight::time::{parse_cli_time, Minute};
 
 /// The logs and the detection settings: the same as `detect`'s, so the insights and
@@ -36,6 +37,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "BYTES", default_value_t = ReadLimits::DEFAULT_MAX_FILE_BYTES,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_file_bytes: u64,
+    /// Largest record read, as `detect --max-record-bytes`.
+    #[arg(long, value_name = "BYTES", default_value_t = ReadLimits::DEFAULT_MAX_RECORD_BYTES,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_record_bytes: u64,
     /// No progress and no notes on standard error.
     #[arg(short, long)]
     pub quiet: bool,
@@ -56,7 +61,7 @@ impl RunArgs {
         Inputs {
             paths: &self.paths,
             admit: &|_: &InputFile| true,
-            limits: ReadLimits { max_file_bytes: self.max_file_bytes },
+            limits: ReadLimits { max_file_bytes: self.max_file_bytes, max_record_bytes: self.max_record_bytes },
             remote: no_remote_inputs(),
             data_events: false,
         }
@@ -166,7 +171,10 @@ pub enum TableFormat {
 }
 
 /// Prints rows as aligned columns (numbers right-aligned).
+/// Cells come from the input: each is printed through [`printable`].
 pub fn print_table(out: &mut dyn std::io::Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| printable(c).into_owned()).collect()).collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -192,9 +200,9 @@ fn is_number(s: &str) -> bool {
     !s.is_empty() && s.parse::<f64>().is_ok()
 }
 
-/// A CSV field, quoted when it must be.
+/// A CSV field: never a formula, control characters escaped, quoted when it must be.
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    trailsight::text::csv_cell(s)
 }
 
 /// Investigations read local files only: no `s3://` listing.

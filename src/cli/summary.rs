@@ -1,12 +1,14 @@
-//! The human summary printed on standard error after `detect`.
+//! The human summary printed on standard error after `detect`. Each line is printed
+//! through [`printable`]: file names, series and examples come from the input.
 
 use trailsight::aggregate::InsightType;
 use trailsight::engine::{plural, RunSummary};
+use trailsight::text::printable;
 use trailsight::time::format_minute;
 
 pub fn print(run: &RunSummary) {
     for line in lines(run) {
-        eprintln!("{line}");
+        eprintln!("{}", printable(&line));
     }
 }
 
@@ -17,7 +19,7 @@ pub fn print_reasons(run: &RunSummary) {
         out.push("  no file to read: give a folder of CloudTrail logs, a .json.gz/.json/.jsonl file or -".to_string());
     }
     for line in out {
-        eprintln!("{line}");
+        eprintln!("{}", printable(&line));
     }
 }
 

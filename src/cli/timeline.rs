@@ -109,7 +109,7 @@ pub fn run(args: TimelineArgs) -> anyhow::Result<ExitCode> {
 /// The compact table: one row per bucket, insights marked, then the insights.
 fn print(t: &SeriesTimeline, rows: usize) -> std::io::Result<()> {
     let step = t.step_for(rows);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = trailsight::text::PrintableLines::new(std::io::BufWriter::new(std::io::stdout().lock()));
     writeln!(out, "{}", t.title)?;
     writeln!(out, "{} (UTC), calls {}; {} calls; judged from {}", t.span_text(), SeriesTimeline::unit(step), t.total(), format_minute(t.judged_from))?;
     let table: Vec<Vec<String>> = t

@@ -100,7 +100,10 @@ pub fn run(args: TopArgs) -> anyhow::Result<ExitCode> {
     let written = match args.format {
         TableFormat::Json => serde_json::to_writer_pretty(&mut out, &top).map_err(std::io::Error::other).and_then(|()| writeln!(out)),
         TableFormat::Csv => write_csv(&mut out, &top),
-        TableFormat::Table => write_tables(&mut out, &top, args.limit),
+        TableFormat::Table => {
+            let mut text = trailsight::text::PrintableLines::new(&mut out);
+            write_tables(&mut text, &top, args.limit).and_then(|()| text.flush())
+        }
     };
     match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),

@@ -46,6 +46,12 @@
 //! within years 1970 to 9999. A row that fails is skipped with its reason, the rest of the
 //! table is kept.
 //!
+//! A table's size in memory is decided before any row is read, from its footer: each
+//! row counts as [`ROW_BYTES`], plus the uncompressed size of its pages, against
+//! `--max-file-bytes` ([`read_within`]). Parquet compresses repeated rows to almost
+//! nothing (20 million identical rows fit in 1 MB), so the size as stored says nothing
+//! of what decoding takes; a table over the limit is refused whole, with its row count.
+//!
 //! The file-level key-value metadata `trailsight.sources` ([`SOURCES_KEY`]) holds a JSON
 //! list of the [`source_id`](super::source_id)s of the files the table was made from, so
 //! a run given the table and one of those files can tell.
@@ -99,6 +105,11 @@ pub const VERSION: u32 = 2;
 /// rate, and keeps sums of rows well inside the engine's counters.
 pub const MAX_ROW_CALLS: u32 = 100_000_000;
 
+/// Bytes one row of a table is counted as once decoded: its columns in polars (about
+/// 150 bytes), the minute read from it and the event made of it. A 4 GiB limit (the
+/// default `--max-file-bytes`) admits about 16 million rows.
+pub const ROW_BYTES: u64 = 256;
+
 /// Minutes from 1970-01-01T00:00Z to 9999-12-31T23:59Z: rows outside are refused.
 const LAST_MINUTE: Minute = 4_223_371_679;
 
@@ -109,14 +120,28 @@ pub fn is_parquet(bytes: &[u8]) -> bool {
 
 /// Reads a counts table into a batch of weighted events. Rows that cannot be used are
 /// skipped with their reason, like bad records.
-pub fn read(bytes: Vec<u8>, mut report: FileReport) -> FileBatch {
+pub fn read(bytes: Vec<u8>, report: FileReport) -> FileBatch {
+    read_within(bytes, report, u64::MAX)
+}
+
+/// Reads a counts table as [`read`] does, unless its rows would take more than `limit`
+/// bytes decoded (module doc): then it is refused before any row is read.
+pub fn read_within(bytes: Vec<u8>, mut report: FileReport, limit: u64) -> FileBatch {
     let mut batch = FileBatch::default();
     let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
     let metadata = reader.get_metadata().map(|m| {
         let pairs: Vec<(String, Option<String>)> =
             m.key_value_metadata().iter().flatten().map(|kv| (kv.key.clone(), kv.value.clone())).collect();
-        pairs
+        (pairs, decoded_size(m))
     });
+    if let Ok((_, (rows, bytes))) = &metadata {
+        if *bytes > limit {
+            report.problems.push(FileProblem::TableOverSizeLimit { rows: *rows, bytes: *bytes, limit });
+            batch.report = report;
+            return batch;
+        }
+    }
+    let metadata = metadata.map(|(pairs, _)| pairs);
     let pairs = match metadata {
         Ok(pairs) => pairs,
         Err(e) => {
@@ -158,6 +183,15 @@ pub fn read(bytes: Vec<u8>, mut report: FileReport) -> FileBatch {
     }
     batch.report = report;
     batch
+}
+
+/// Rows of a table by its footer (the larger of the file's count and its row groups'),
+/// and the bytes they are counted as once decoded (module doc).
+fn decoded_size(m: &polars::io::parquet::read::FileMetadata) -> (u64, u64) {
+    let in_groups: u64 = m.row_groups.iter().map(|g| g.num_rows() as u64).sum();
+    let rows = (m.num_rows as u64).max(in_groups);
+    let pages: u64 = m.row_groups.iter().map(|g| g.total_byte_size() as u64).sum();
+    (rows, rows.saturating_mul(ROW_BYTES).saturating_add(pages))
 }
 
 /// The source ids stored under [`SOURCES_KEY`]; none when the key is absent.

@@ -156,6 +156,20 @@ pub fn non_event_kind(path: &Path) -> Option<NonEventKind> {
         .find_map(NonEventKind::of_component)
 }
 
+/// True for a file that is a CloudTrail log by where it lies or what it is called: under
+/// a trail's log folder (`AWSLogs/.../CloudTrail/...`), or named as a delivery file
+/// (`<account>_CloudTrail_<region>_...`) or as JSON. Such a file is read as a log
+/// whatever its bytes are: never as a counts table.
+pub fn is_log_location(path: &Path) -> bool {
+    let parts: Vec<&str> = path.components().filter_map(|c| c.as_os_str().to_str()).collect();
+    let folders = &parts[..parts.len().saturating_sub(1)];
+    let in_trail = folders.iter().position(|p| *p == "AWSLogs").is_some_and(|i| folders[i + 1..].contains(&"CloudTrail"));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+    let log_name = name.contains("_cloudtrail_")
+        || [".json.gz", ".json", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"].iter().any(|ext| name.ends_with(ext));
+    in_trail || log_name
+}
+
 /// True for the names read inside folders (module doc).
 pub fn is_cloudtrail_name(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -175,6 +189,16 @@ mod tests {
         assert_eq!(non_event_kind(p), Some(NonEventKind::Digest));
         let p = Path::new("b/AWSLogs/o-abc/123/CloudTrail/us-east-1/2026/01/01/x.json.gz");
         assert_eq!(non_event_kind(p), None);
+    }
+
+    #[test]
+    fn a_log_is_known_by_its_folder_or_its_name() {
+        assert!(is_log_location(Path::new("b/AWSLogs/o-abc/123/CloudTrail/us-east-1/2026/01/01/t.parquet")));
+        assert!(is_log_location(Path::new("x/123_CloudTrail_us-east-1_20260101T0000Z_abc.parquet")));
+        assert!(is_log_location(Path::new("exports/counts.json.gz")));
+        assert!(!is_log_location(Path::new("exports/counts.parquet")));
+        assert!(!is_log_location(Path::new("AWSLogs/counts.parquet")));
+        assert!(!is_log_location(Path::new("CloudTrail/AWSLogs/counts.parquet")));
     }
 
     #[test]

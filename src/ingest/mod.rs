@@ -19,7 +19,7 @@ mod read_only;
 mod record;
 mod report;
 
-pub use discover::{discover, is_cloudtrail_name, non_event_kind, walk_files, Discovery, InputFile, NonEventKind, IGNORED_EXAMPLES};
+pub use discover::{discover, is_cloudtrail_name, is_log_location, non_event_kind, walk_files, Discovery, InputFile, NonEventKind, IGNORED_EXAMPLES};
 pub use read_only::{infer_read_only, infer_read_only_api};
 pub use record::{is_account_id, is_region, Category, Event, Feeds, NULL_VALUE};
 pub use report::{FileProblem, FileReport, RecordSkip};
@@ -52,8 +52,12 @@ pub struct FileBatch {
 pub struct ReadLimits {
     /// Most bytes read from one file, counted both as stored and after decompression.
     /// A file that goes on past it is reported "over the size limit", and its records up
-    /// to there are kept.
+    /// to there are kept. A counts table is also refused when its rows, decoded, would
+    /// take more ([`counts::ROW_BYTES`] each, checked from its footer before any is read).
     pub max_file_bytes: u64,
+    /// Largest record read, in bytes of its JSON text. A larger record is skipped as it
+    /// streams by, never held whole, and reported; the records after it are read.
+    pub max_record_bytes: u64,
 }
 
 impl ReadLimits {
@@ -63,11 +67,21 @@ impl ReadLimits {
     /// cut after seconds of reading. Memory does not grow with this limit (the text is
     /// streamed), only with the records kept: about 70 bytes per record.
     pub const DEFAULT_MAX_FILE_BYTES: u64 = 4 << 30;
+
+    /// 16 MiB. A CloudTrail record is a few KB (CloudTrail truncates large request and
+    /// response elements), so this is far above any real one, while a forged record (a
+    /// userAgent of gigabytes) costs at most about three times this in memory per
+    /// reading thread.
+    pub const DEFAULT_MAX_RECORD_BYTES: u64 = 16 << 20;
+
+    fn max_record(&self) -> usize {
+        usize::try_from(self.max_record_bytes).unwrap_or(usize::MAX)
+    }
 }
 
 impl Default for ReadLimits {
     fn default() -> Self {
-        Self { max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES }
+        Self { max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES, max_record_bytes: Self::DEFAULT_MAX_RECORD_BYTES }
     }
 }
 
@@ -91,7 +105,8 @@ pub fn read_file_with(file: &InputFile, limits: &ReadLimits) -> FileBatch {
     match open(file) {
         Ok((reader, size)) => {
             batch.source_id = size.and_then(|size| path_of(file).map(|p| source_id(p, size)));
-            read_source(reader, limits, &mut batch);
+            let is_log = path_of(file).is_some_and(discover::is_log_location);
+            read_source(reader, limits, is_log, &mut batch);
         }
         Err(e) => batch.report.problems.push(FileProblem::Unreadable(e.to_string())),
     }
@@ -122,8 +137,8 @@ pub fn visit_records(file: &InputFile, limits: &ReadLimits, strings: &mut Intern
         },
     };
     match text_of(format, head, &mut stored, limits.max_file_bytes) {
-        Text::Whole(text) => drop(parse::scan_whole(&text, &mut records)),
-        Text::Stream(text) => drop(parse::scan(&mut Capped::new(text, limits.max_file_bytes), &mut records)),
+        Text::Whole(text) => drop(parse::scan_whole(&text, limits.max_record(), &mut records)),
+        Text::Stream(text) => drop(parse::scan(&mut Capped::new(text, limits.max_file_bytes), limits.max_record(), &mut records)),
     };
 }
 
@@ -144,6 +159,11 @@ impl<F: FnMut(&[u8], Result<Event, Unused>, &Interner)> parse::Records for Typed
     fn record(&mut self, raw: &[u8]) {
         let event = record::to_event(raw, self.strings);
         (self.on)(raw, event, self.strings);
+    }
+
+    fn too_large(&mut self, bytes: usize) {
+        let skip = RecordSkip::TooLarge(format!("{bytes} bytes or more"));
+        (self.on)(b"", Err(Unused::Skip(skip)), self.strings);
     }
 }
 
@@ -168,8 +188,9 @@ fn path_of(file: &InputFile) -> Option<&Path> {
     }
 }
 
-/// Reads one opened file into `batch`, by the format its first bytes show.
-fn read_source(reader: impl Read, limits: &ReadLimits, batch: &mut FileBatch) {
+/// Reads one opened file into `batch`, by the format its first bytes show; a file that
+/// `is_log` by its place or name is never read as a counts table.
+fn read_source(reader: impl Read, limits: &ReadLimits, is_log: bool, batch: &mut FileBatch) {
     let limit = limits.max_file_bytes;
     let mut stored = Capped::new(reader, limit);
     let head = match decode::read_head(&mut stored) {
@@ -177,14 +198,18 @@ fn read_source(reader: impl Read, limits: &ReadLimits, batch: &mut FileBatch) {
         Err(e) => return batch.report.problems.push(FileProblem::Unreadable(e.to_string())),
     };
     let format = decode::sniff(&head);
+    if format == Format::Parquet && is_log {
+        return batch.report.problems.push(FileProblem::ParquetAsLog);
+    }
     if format == Format::Parquet {
         return read_counts(head, &mut stored, limit, batch);
     }
+    let max_record = limits.max_record();
     let (end, text_bytes, text_over) = match text_of(format, head, &mut stored, limit) {
-        Text::Whole(text) => (parse::scan_whole(&text, &mut records_into(batch)), text.len() as u64, false),
+        Text::Whole(text) => (parse::scan_whole(&text, max_record, &mut records_into(batch)), text.len() as u64, false),
         Text::Stream(text) => {
             let mut text = Capped::new(text, limit);
-            let end = parse::scan(&mut text, &mut records_into(batch));
+            let end = parse::scan(&mut text, max_record, &mut records_into(batch));
             (end, text.yielded(), text.is_over())
         }
     };
@@ -272,7 +297,7 @@ fn read_counts(head: Vec<u8>, stored: &mut Capped<impl Read>, limit: u64, batch:
     } else if stored.is_over() {
         report.problems.push(FileProblem::OverSizeLimit { limit });
     } else {
-        let table = counts::read(bytes, report);
+        let table = counts::read_within(bytes, report, limit);
         (batch.strings, batch.events, batch.made_from) = (table.strings, table.events, table.made_from);
         report = table.report;
     }

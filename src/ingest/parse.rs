@@ -11,13 +11,18 @@
 //! text by matching its brackets outside strings, a scan far cheaper than a parse, and
 //! then typed once (see [`super::record::to_event`]). A document's keys are scanned the
 //! same way, so its `Records` array is streamed element by element wherever the key
-//! sits: one bad record never hides the next, and a text cut off mid-way still yields
+//! sits (a second `Records` array in the same document is read too): one bad record
+//! never hides the next, and a text cut off mid-way still yields
 //! every record before the cut. Values that are not objects or arrays are cut out by
 //! serde_json.
 //!
 //! The [`Scanner`] is fed the text a chunk at a time ([`scan`]) and keeps only its place
 //! in the document structure between chunks, so memory follows the largest record, not
-//! the size of the file.
+//! the size of the file. A record larger than the scanner's limit (`--max-record-bytes`)
+//! is never held whole: once the text at hand shows it is too large, the rest of it is
+//! skipped as it streams by (brackets and strings followed, nothing kept), it is
+//! reported ([`Records::too_large`]) and the records after it are read. A value too
+//! large after a document's `Records` array ends the text instead, reported.
 
 use super::report::FileProblem;
 use serde_json::value::RawValue;
@@ -47,6 +52,10 @@ pub trait Records {
     fn object(&mut self, rest: &[u8]) -> Option<usize>;
     /// One record's text, cut out.
     fn record(&mut self, raw: Slice<'_>);
+    /// A record of at least `bytes` bytes, over the limit: skipped, never held whole.
+    fn too_large(&mut self, bytes: usize) {
+        let _ = bytes;
+    }
 }
 
 /// [`Records`] that takes every record cut out, as `f` of its text.
@@ -64,20 +73,21 @@ impl<F: FnMut(Slice<'_>)> Records for Each<F> {
     }
 }
 
-/// Streams `text` through a [`Scanner`], handing each record to `records` in order.
-/// A read error ends the text where it broke: everything before it is still parsed.
-pub fn scan(text: &mut impl Read, records: &mut impl Records) -> ScanEnd {
-    scan_in_chunks(text, CHUNK, records)
+/// Streams `text` through a [`Scanner`], handing each record of at most `max_record`
+/// bytes to `records` in order. A read error ends the text where it broke: everything
+/// before it is still parsed.
+pub fn scan(text: &mut impl Read, max_record: usize, records: &mut impl Records) -> ScanEnd {
+    scan_in_chunks(text, CHUNK, max_record, records)
 }
 
 /// Scans a text that is whole in memory as [`scan`] would, where it lies.
-pub fn scan_whole(text: &[u8], records: &mut impl Records) -> ScanEnd {
-    let problem = Scanner::new().feed(text, true, records).err();
+pub fn scan_whole(text: &[u8], max_record: usize, records: &mut impl Records) -> ScanEnd {
+    let problem = Scanner::with_limit(max_record).feed(text, true, records).err();
     ScanEnd { problem, read_error: None }
 }
 
-fn scan_in_chunks(text: &mut impl Read, chunk: usize, on_record: &mut impl Records) -> ScanEnd {
-    let mut scanner = Scanner::new();
+fn scan_in_chunks(text: &mut impl Read, chunk: usize, max_record: usize, on_record: &mut impl Records) -> ScanEnd {
+    let mut scanner = Scanner::with_limit(max_record);
     let mut buf: Vec<u8> = Vec::new();
     let mut end = ScanEnd::default();
     loop {
@@ -147,6 +157,10 @@ pub struct Scanner {
     seen: usize,
     /// Whether anything but white space was seen: a blank text is reported as empty.
     has_content: bool,
+    /// Largest record kept, in bytes.
+    max_record: usize,
+    /// The record over `max_record` being skipped, when the text at hand ends inside it.
+    skipping: Option<Skip>,
 }
 
 /// What the object at the scan position turned out to be.
@@ -191,7 +205,12 @@ impl Default for Scanner {
 
 impl Scanner {
     pub fn new() -> Self {
-        Self { level: Level::Top, seen: 0, has_content: false }
+        Self::with_limit(usize::MAX)
+    }
+
+    /// A scanner that skips records larger than `max_record` bytes.
+    pub fn with_limit(max_record: usize) -> Self {
+        Self { level: Level::Top, seen: 0, has_content: false, max_record: max_record.max(1), skipping: None }
     }
 
     /// Delivers every value that lies wholly in `text` and returns how many bytes were
@@ -200,6 +219,19 @@ impl Scanner {
     pub fn feed(&mut self, text: &[u8], at_end: bool, emit: &mut impl Records) -> Result<usize, FileProblem> {
         let mut at = 0;
         loop {
+            if let Some(skip) = self.skipping.as_mut() {
+                match skip.feed(&text[at..]) {
+                    Some(len) => {
+                        let bytes = skip.bytes;
+                        self.skipping = None;
+                        self.seen += 1;
+                        emit.too_large(bytes);
+                        at += len;
+                    }
+                    None if at_end => return Err(Stop::Truncated.into_problem(self.seen)),
+                    None => return Ok(text.len()),
+                }
+            }
             at = self.skip_blank(text, at);
             if at == text.len() {
                 return self.end_of_chunk(at, at_end);
@@ -207,6 +239,11 @@ impl Scanner {
             self.has_content = true;
             match self.step(text, at, at_end, emit) {
                 Ok(Some(next)) => at = next,
+                Ok(None) if text.len() - at > self.max_record => match self.level {
+                    // The text at hand ends inside a value already over the limit.
+                    Level::Top | Level::Elements { .. } => self.skipping = Some(Skip::default()),
+                    Level::DocumentTail => return Err(FileProblem::ValueOverSizeLimit { limit: self.max_record as u64, records_before: self.seen }),
+                },
                 Ok(None) if !at_end => return Ok(at),
                 Ok(None) => return Err(Stop::Truncated.into_problem(self.seen)),
                 Err(stop) => return Err(stop.into_problem(self.seen)),
@@ -238,7 +275,10 @@ impl Scanner {
     fn step(&mut self, text: &[u8], at: usize, at_end: bool, emit: &mut impl Records) -> Result<Option<usize>, Stop> {
         // A record in an array: its reader may take it whole, with no bracket scan first.
         if matches!(self.level, Level::Elements { .. }) && text[at] == b'{' {
-            if let Some(len) = emit.object(&text[at..]) {
+            // Offered no more than the limit and a byte: a larger record ends past it, so
+            // the reader cannot take it, and it is skipped below.
+            let end = text.len().min(at.saturating_add(self.max_record).saturating_add(1));
+            if let Some(len) = emit.object(&text[at..end]) {
                 self.seen += 1;
                 return Ok(Some(at + len));
             }
@@ -256,7 +296,7 @@ impl Scanner {
             (Level::Elements { in_document: true }, b']') => self.enter(Level::DocumentTail, at + 1),
             (Level::Elements { in_document: false }, b']') => self.enter(Level::Top, at + 1),
             (Level::DocumentTail, b'}') => self.enter(Level::Top, at + 1),
-            (Level::DocumentTail, b'"') => skip_member(text, at, at_end),
+            (Level::DocumentTail, b'"') => self.tail_member(text, at, at_end),
             (Level::DocumentTail, other) => Err(Stop::Syntax(format!(
                 "expected a key or '}}' after the Records array, found {:?}",
                 char::from(other)
@@ -275,8 +315,89 @@ impl Scanner {
 
     fn deliver(&mut self, text: &[u8], at: usize, len: usize, emit: &mut impl Records) -> usize {
         self.seen += 1;
-        emit.record(&text[at..at + len]);
+        if len > self.max_record {
+            emit.too_large(len);
+        } else {
+            emit.record(&text[at..at + len]);
+        }
         at + len
+    }
+}
+
+/// Where a value over the limit ends, found as its text streams by: brackets counted
+/// outside strings, escapes followed, nothing kept but the count of bytes.
+#[derive(Debug, Default)]
+struct Skip {
+    /// Bytes of the value passed so far.
+    bytes: usize,
+    depth: usize,
+    in_string: bool,
+    /// The last byte seen was a backslash inside a string.
+    escaped: bool,
+    /// A scalar (a number or literal) runs to the next delimiter.
+    scalar: bool,
+}
+
+impl Skip {
+    /// Follows the value through `text`: the bytes it still takes when it ends in
+    /// `text`, `None` when it goes on past it.
+    fn feed(&mut self, text: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        if self.bytes == 0 && !text.is_empty() {
+            match text[0] {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth = 1,
+                _ => self.scalar = true,
+            }
+            i = 1;
+        }
+        let end = self.through(text, i);
+        self.bytes += end.unwrap_or(text.len());
+        end
+    }
+
+    fn through(&mut self, text: &[u8], mut i: usize) -> Option<usize> {
+        while i < text.len() {
+            if self.escaped {
+                self.escaped = false;
+                i += 1;
+                continue;
+            }
+            if self.in_string {
+                let j = i + memchr::memchr2(b'"', b'\\', &text[i..])?;
+                i = j + 1;
+                if text[j] == b'\\' {
+                    // The escaped byte may lie in the next piece of text.
+                    self.escaped = true;
+                } else {
+                    self.in_string = false;
+                    if self.depth == 0 {
+                        return Some(i);
+                    }
+                }
+                continue;
+            }
+            let c = text[i];
+            if self.scalar {
+                if matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace() {
+                    return Some(i);
+                }
+            } else {
+                match c {
+                    b'"' => self.in_string = true,
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => {
+                        self.depth = self.depth.saturating_sub(1);
+                        if self.depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        None
     }
 }
 
@@ -321,20 +442,27 @@ fn cut_whole(text: &[u8], at: usize) -> Shape {
     balanced_len(&text[at..]).map_or(Shape::Incomplete, Shape::Plain)
 }
 
-/// Skips one `"key": value` member of a document after its `Records` array.
-fn skip_member(text: &[u8], at: usize, at_end: bool) -> Result<Option<usize>, Stop> {
-    let Some(key_end) = string_end(text, at) else { return Ok(None) };
-    let i = skip_ws(text, key_end);
-    match text.get(i) {
-        None => return Ok(None),
-        Some(b':') => {}
-        Some(_) => return Err(Stop::Syntax("expected ':' after a key".to_string())),
+impl Scanner {
+    /// Skips one `"key": value` member of a document after its `Records` array; a second
+    /// `Records` array is read like the first (AWS never writes two, but a document that
+    /// does must not hide the records of either).
+    fn tail_member(&mut self, text: &[u8], at: usize, at_end: bool) -> Result<Option<usize>, Stop> {
+        let Some(key_end) = string_end(text, at) else { return Ok(None) };
+        let i = skip_ws(text, key_end);
+        match text.get(i) {
+            None => return Ok(None),
+            Some(b':') => {}
+            Some(_) => return Err(Stop::Syntax("expected ':' after a key".to_string())),
+        }
+        let i = skip_ws(text, i + 1);
+        if i == text.len() {
+            return Ok(None);
+        }
+        if &text[at + 1..key_end - 1] == b"Records" && text[i] == b'[' {
+            return self.enter(Level::Elements { in_document: true }, i + 1);
+        }
+        Ok(value_len(&text[i..], at_end)?.map(|len| i + len))
     }
-    let i = skip_ws(text, i + 1);
-    if i == text.len() {
-        return Ok(None);
-    }
-    Ok(value_len(&text[i..], at_end)?.map(|len| i + len))
 }
 
 /// Length of the value that opens `text`, to skip it while scanning keys: brackets are
@@ -528,6 +656,61 @@ mod tests {
     }
 
     #[test]
+    fn a_second_records_array_in_one_document_is_read_too() {
+        let (records, result) = collect(r#"{"Records":[{"a":1}],"x":2,"Records":[{"b":2}],"Records":7} {"Records":[{"c":3}]}"#);
+        assert_eq!(records, vec![r#"{"a":1}"#, r#"{"b":2}"#, r#"{"c":3}"#]);
+        assert!(result.is_ok());
+    }
+
+    /// Records of `text` scanned with a limit, fed `chunk` bytes at a time, and the
+    /// sizes of those skipped.
+    fn collect_limited(text: &[u8], chunk: usize, limit: usize) -> (Vec<String>, Vec<usize>, String) {
+        struct Both<'a>(&'a mut Vec<String>, &'a mut Vec<usize>);
+        impl Records for Both<'_> {
+            fn object(&mut self, _: &[u8]) -> Option<usize> {
+                None
+            }
+            fn record(&mut self, raw: Slice<'_>) {
+                self.0.push(String::from_utf8_lossy(raw).into_owned());
+            }
+            fn too_large(&mut self, bytes: usize) {
+                self.1.push(bytes);
+            }
+        }
+        let (mut kept, mut skipped) = (Vec::new(), Vec::new());
+        let end = scan_in_chunks(&mut &text[..], chunk, limit, &mut Both(&mut kept, &mut skipped));
+        (kept, skipped, format!("{:?}", end.problem))
+    }
+
+    #[test]
+    fn a_record_over_the_limit_is_skipped_and_the_next_is_read_however_the_text_is_cut() {
+        let big = format!(r#"{{"u":"{}\"]}}\\","v":[{{}}]}}"#, "x".repeat(300));
+        let text = format!(r#"{{"Records":[{{"a":1}},{big},"{}",{{"b":2}}]}} {big} {{"c":3}}"#, "y".repeat(200));
+        for chunk in [1, 7, 64, 1000, 100_000] {
+            let (kept, skipped, problem) = collect_limited(text.as_bytes(), chunk, 100);
+            assert_eq!(kept, [r#"{"a":1}"#, r#"{"b":2}"#, r#"{"c":3}"#], "chunk {chunk}");
+            assert_eq!(skipped.len(), 3, "chunk {chunk}: {skipped:?}");
+            assert!(skipped.iter().all(|&n| n > 100), "chunk {chunk}: {skipped:?}");
+            assert_eq!(problem, "None", "chunk {chunk}");
+        }
+        let mut whole = (Vec::new(), 0usize);
+        struct Count<'a>(&'a mut (Vec<String>, usize));
+        impl Records for Count<'_> {
+            fn object(&mut self, _: &[u8]) -> Option<usize> {
+                None
+            }
+            fn record(&mut self, raw: Slice<'_>) {
+                self.0 .0.push(String::from_utf8_lossy(raw).into_owned());
+            }
+            fn too_large(&mut self, _: usize) {
+                self.0 .1 += 1;
+            }
+        }
+        scan_whole(text.as_bytes(), 100, &mut Count(&mut whole));
+        assert_eq!((whole.0.len(), whole.1), (3, 3));
+    }
+
+    #[test]
     fn a_byte_order_mark_may_open_each_document() {
         let (records, result) = collect("\u{feff}{\"Records\":[{\"a\":1}]}\n\u{feff}{\"Records\":[{\"b\":2}]}");
         assert_eq!(records.len(), 2);
@@ -537,7 +720,7 @@ mod tests {
     /// Records and outcome of scanning `text` fed `chunk` bytes at a time.
     fn collect_chunked(text: &[u8], chunk: usize) -> (Vec<Vec<u8>>, String) {
         let mut out = Vec::new();
-        let end = scan_in_chunks(&mut &text[..], chunk, &mut Each(|v: Slice<'_>| out.push(v.to_vec())));
+        let end = scan_in_chunks(&mut &text[..], chunk, usize::MAX, &mut Each(|v: Slice<'_>| out.push(v.to_vec())));
         (out, format!("{:?}", end.problem))
     }
 
@@ -561,7 +744,7 @@ mod tests {
             let whole = collect_chunked(text, text.len() + 1);
             prop_assert_eq!(collect_chunked(text, chunk), whole.clone());
             let mut in_place = Vec::new();
-            let end = scan_whole(text, &mut Each(|v: Slice<'_>| in_place.push(v.to_vec())));
+            let end = scan_whole(text, usize::MAX, &mut Each(|v: Slice<'_>| in_place.push(v.to_vec())));
             prop_assert_eq!((in_place, format!("{:?}", end.problem)), whole);
         }
     }

@@ -23,6 +23,8 @@ pub enum RecordSkip {
     InvalidJson(String),
     /// The record's eventTime lies far outside the days that hold the rest of the data.
     TimeOutOfRange(String),
+    /// The record is larger than `--max-record-bytes` (the example: its size, at least).
+    TooLarge(String),
 }
 
 impl RecordSkip {
@@ -41,6 +43,7 @@ impl RecordSkip {
             Self::BadField(_) => "bad field".to_string(),
             Self::InvalidJson(_) => "not valid JSON".to_string(),
             Self::TimeOutOfRange(_) => "eventTime out of range".to_string(),
+            Self::TooLarge(_) => "over the record size limit (--max-record-bytes), not read".to_string(),
         }
     }
 
@@ -52,6 +55,7 @@ impl RecordSkip {
             | Self::OutOfRange(_, v)
             | Self::TimeOutOfRange(v)
             | Self::BadField(v)
+            | Self::TooLarge(v)
             | Self::InvalidJson(v) => Some(v),
             _ => None,
         }
@@ -75,6 +79,14 @@ pub enum FileProblem {
     /// A counts table made from log files that this run also reads: counting both would
     /// count those calls twice, so the table is not counted.
     CountsOfInput { overlap: usize },
+    /// A counts table whose rows, decoded, would take more than the per-file limit (see
+    /// `ingest::counts::ROW_BYTES`): refused before any row is read.
+    TableOverSizeLimit { rows: u64, bytes: u64, limit: u64 },
+    /// A Parquet file in a trail's log folder or named as a log: logs are JSON.
+    ParquetAsLog,
+    /// A value after a document's `Records` array larger than `--max-record-bytes`:
+    /// the text is not read past it.
+    ValueOverSizeLimit { limit: u64, records_before: usize },
 }
 
 impl fmt::Display for FileProblem {
@@ -96,6 +108,17 @@ impl fmt::Display for FileProblem {
             Self::CountsOfInput { overlap } => write!(
                 f,
                 "counts table made from {overlap} of the log files also read in this run: not counted (read either the logs or the table)"
+            ),
+            Self::TableOverSizeLimit { rows, bytes, limit } => write!(
+                f,
+                "counts table of {rows} rows takes {bytes} bytes decoded, over the size limit ({limit} bytes, --max-file-bytes): not read"
+            ),
+            Self::ParquetAsLog => f.write_str(
+                "a Parquet file where a CloudTrail log is expected (in a trail's log folder or named as a log): not read as a counts table",
+            ),
+            Self::ValueOverSizeLimit { limit, records_before } => write!(
+                f,
+                "a value after the Records array is over the record size limit ({limit} bytes, --max-record-bytes): not read past it, after {records_before} records"
             ),
         }
     }
@@ -152,14 +175,14 @@ impl FileReport {
 
     /// One line per problem: `path: reason`.
     pub fn describe(&self) -> Vec<String> {
-        let mut lines: Vec<String> =
-            self.problems.iter().map(|p| format!("{}: {p}", self.path)).collect();
+        let path = crate::text::printable(&self.path);
+        let mut lines: Vec<String> = self.problems.iter().map(|p| format!("{path}: {}", crate::text::printable(&p.to_string()))).collect();
         for (kind, (n, example)) in &self.skipped {
             let example = example.as_deref().map(|e| format!(" (e.g. {e})")).unwrap_or_default();
-            lines.push(format!("{}: skipped {n} record(s): {kind}{example}", self.path));
+            lines.push(format!("{path}: skipped {n} record(s): {kind}{example}"));
         }
         if self.has_issues() && self.records > 0 {
-            lines.push(format!("{}: kept {} good record(s)", self.path, self.records));
+            lines.push(format!("{path}: kept {} good record(s)", self.records));
         }
         lines
     }
@@ -169,21 +192,11 @@ impl FileReport {
 const EXAMPLE_CHARS: usize = 80;
 
 /// An example value as it may be shown on a terminal: input is untrusted, so control
-/// characters are escaped and long values cut.
+/// and bidi characters are escapes ([`crate::text::printable`]) and long values cut.
 fn printable(value: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in value.chars().enumerate() {
-        if i == EXAMPLE_CHARS {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    let cut: String = value.chars().take(EXAMPLE_CHARS).collect();
+    let more = if cut.len() < value.len() { "..." } else { "" };
+    format!("{}{more}", crate::text::printable(&cut))
 }
 
 #[cfg(test)]
@@ -210,7 +223,7 @@ mod tests {
         let mut r = FileReport::new("f.json".into());
         r.skip(RecordSkip::BadRegion(format!("\u{1b}[31mred{}", "x".repeat(200))));
         let line = r.describe().join("\n");
-        assert!(line.contains("bad awsRegion (e.g. \\u{1b}[31mredxxx"), "{line}");
+        assert!(line.contains("bad awsRegion (e.g. \\x1b[31mredxxx"), "{line}");
         assert!(line.contains("x...)") && line.len() < 200, "{line}");
     }
 }

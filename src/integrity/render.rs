@@ -2,10 +2,12 @@
 //! `aws cloudtrail validate-logs`: one tab-separated line per file
 //! (`Digest file\ts3://bucket/key\tvalid`), gap lines, then the closing
 //! "Results requested for ... / N/M digest files valid" summary. Without `verbose`
-//! only what is not valid is listed, as AWS does without `--verbose`.
+//! only what is not valid is listed, as AWS does without `--verbose`. Paths, keys and
+//! details come from the input and are printed through [`printable`].
 
 use super::layout::display_time;
 use super::report::{DigestOutcome, LogFileOutcome, LogStatus, Report, Summary};
+use crate::text::printable;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -17,7 +19,7 @@ impl Report {
         let logs_by_digest = self.logs_by_digest();
         for chain in &self.chains {
             writeln!(w)?;
-            writeln!(w, "Digest chain\t{}\t{}", chain.id, chain_word(chain.status))?;
+            writeln!(w, "Digest chain\t{}\t{}", printable(&chain.id), chain_word(chain.status))?;
             for d in self.digest_files.iter().filter(|d| d.chain.as_deref() == Some(chain.id.as_str())) {
                 self.render_digest(w, d, &logs_by_digest, verbose)?;
             }
@@ -36,7 +38,7 @@ impl Report {
     }
 
     fn heading(&self) -> String {
-        let paths: Vec<String> = self.paths.iter().map(|p| p.display().to_string()).collect();
+        let paths: Vec<String> = self.paths.iter().map(|p| printable(&p.display().to_string()).into_owned()).collect();
         let mut heading = format!("Validating CloudTrail log files in {}", paths.join(", "));
         if self.requested.from.is_some() || self.requested.to.is_some() {
             heading.push_str(&format!(" between {} and {}", self.requested_from(), self.requested_to()));
@@ -62,13 +64,13 @@ impl Report {
         verbose: bool,
     ) -> io::Result<()> {
         if verbose || !d.status.is_valid() {
-            writeln!(w, "Digest file\t{}\t{}{}", d.location(), d.message, parenthesised(&d.detail))?;
+            writeln!(w, "Digest file\t{}\t{}{}", printable(&d.location()), d.message, printable(&parenthesised(&d.detail)))?;
         }
         for log in logs.get(d.key.as_str()).into_iter().flatten() {
             render_log(w, log, verbose)?;
         }
         for gap in self.gaps.iter().filter(|g| g.restarted_by == d.key) {
-            writeln!(w, "{}", gap.message())?;
+            writeln!(w, "{}", printable(&gap.message()))?;
         }
         Ok(())
     }
@@ -93,7 +95,7 @@ impl Report {
         }
         writeln!(w)?;
         for u in &self.unreadable {
-            writeln!(w, "Path\t{}\tUNREADABLE: {}", u.path.display(), u.reason)?;
+            writeln!(w, "Path\t{}\tUNREADABLE: {}", printable(&u.path.display().to_string()), printable(&u.reason.to_string()))?;
         }
         Ok(())
     }
@@ -130,7 +132,7 @@ impl Report {
 
 fn render_log(w: &mut dyn Write, log: &LogFileOutcome, verbose: bool) -> io::Result<()> {
     if verbose || log.status != LogStatus::Valid {
-        writeln!(w, "Log file\t{}\t{}{}", log.location(), log.message, parenthesised(&log.detail))?;
+        writeln!(w, "Log file\t{}\t{}{}", printable(&log.location()), log.message, printable(&parenthesised(&log.detail)))?;
     }
     Ok(())
 }

@@ -162,10 +162,11 @@ fn plural(n: usize, noun: &str) -> String {
     crate::engine::plural(n as u64, noun)
 }
 
-/// Text made safe inside HTML elements and attribute values.
+/// Text made safe inside HTML elements and attribute values, its control and bidi
+/// characters written as escapes ([`crate::text::printable`]) first.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in crate::text::printable(s).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),

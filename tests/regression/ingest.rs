@@ -201,25 +201,25 @@ fn issue9_6_a_file_over_the_size_limit_is_cut_there_and_keeps_its_records() {
     let dir = tempfile::tempdir().unwrap();
     let bomb = dir.path().join("bomb.json.gz");
     std::fs::write(&bomb, padded_document(&real(FILE_A), 300)).unwrap();
-    let limits = ReadLimits { max_file_bytes: 8 << 20 };
+    let limits = ReadLimits { max_file_bytes: 8 << 20, ..ReadLimits::default() };
     let batch = ingest::read_file_with(&InputFile::Path(bomb), &limits);
     let r = &batch.report;
     assert_eq!(r.problems, [FileProblem::OverSizeLimit { limit: 8 << 20 }]);
     assert!(r.describe()[0].ends_with("over the size limit (8388608 bytes)"), "{:?}", r.describe());
     assert_eq!(r.records, count_records(&real(FILE_A)));
     assert!(r.text_bytes <= limits.max_file_bytes && r.bytes_read <= limits.max_file_bytes);
-    let zero = ingest::read_file_with(&InputFile::Path("/dev/zero".into()), &ReadLimits { max_file_bytes: 1 << 20 });
+    let zero = ingest::read_file_with(&InputFile::Path("/dev/zero".into()), &ReadLimits { max_file_bytes: 1 << 20, ..ReadLimits::default() });
     assert!(matches!(zero.report.problems[..], [FileProblem::NotJson(_)]), "{:?}", zero.report.problems);
     assert!(zero.report.text_bytes <= 1 << 20);
     // White space never ends a stream by itself: only the limit stops it.
     let blank = dir.path().join("blank.json");
     std::fs::write(&blank, vec![b' '; 3 << 20]).unwrap();
-    let batch = ingest::read_file_with(&InputFile::Path(blank), &ReadLimits { max_file_bytes: 1 << 20 });
+    let batch = ingest::read_file_with(&InputFile::Path(blank), &ReadLimits { max_file_bytes: 1 << 20, ..ReadLimits::default() });
     assert_eq!(batch.report.problems, [FileProblem::OverSizeLimit { limit: 1 << 20 }]);
     // Stored bytes are bounded too: a gzip larger than the limit is cut, not "broken".
     let big = dir.path().join("big.json.gz");
     std::fs::write(&big, gzip(&real(FILE_A))).unwrap();
-    let batch = ingest::read_file_with(&InputFile::Path(big), &ReadLimits { max_file_bytes: 4096 });
+    let batch = ingest::read_file_with(&InputFile::Path(big), &ReadLimits { max_file_bytes: 4096, ..ReadLimits::default() });
     assert_eq!(batch.report.problems, [FileProblem::OverSizeLimit { limit: 4096 }]);
 }
 
