@@ -231,6 +231,15 @@ fn issue21_a_parquet_file_named_as_a_log_in_a_trail_folder_is_not_a_counts_table
 #[test]
 fn issue21_a_record_over_the_size_limit_is_skipped_and_the_rest_is_read() {
     let dir = tempfile::tempdir().unwrap();
+    // The default limit, 16 MiB: a 17 MiB userAgent is not read.
+    let over_default = dir.path().join("over-default.json");
+    let text = serde_json::json!({"Records": [record(1, "12:00", "aws-cli/2"), record(2, "12:01", &"A".repeat(17 << 20)), record(3, "12:02", "aws-cli/2")]});
+    std::fs::write(&over_default, text.to_string()).unwrap();
+    let out = trailsight().arg("detect").arg(&over_default).args(["--warmup-days", "0"]).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("skipped 1 record(s): over the record size limit") && stderr.contains("kept 2 good record(s)"), "{stderr}");
+
     let huge = record(2, "12:01", &"A".repeat(3 << 20));
     let large = record(3, "12:02", &"B".repeat(200_000));
     let text = serde_json::json!({"Records": [record(1, "12:00", "aws-cli/2"), huge, large, record(4, "12:03", "aws-cli/2")]}).to_string();
