@@ -462,7 +462,7 @@ fn refuse_counts_of_inputs(batch: &mut FileBatch, inputs: &BTreeSet<String>) {
     if overlap == 0 {
         return;
     }
-    tracing::warn!(path = %batch.report.path, overlap, "counts table of logs also read: not counted");
+    tracing::warn!(path = %crate::text::printable(&batch.report.path), overlap, "counts table of logs also read: not counted");
     batch.events.clear();
     batch.made_from.clear();
     batch.source_id = None;

@@ -23,7 +23,7 @@
 //!
 //! Links are never followed out of DIR: every folder between DIR and a file, when
 //! writing it or removing it, must be a real folder. A file listed under a link is left
-//! alone and named on standard error; a file to write under one fails the sink
+//! alone and named in a warning; a file to write under one fails the sink
 //! ([`real_folders`]).
 
 use super::atomic::AtomicFile;
@@ -175,8 +175,8 @@ fn remove_if_ours(root: &Path, relative: &str, sha256: &str) -> bool {
         return false;
     }
     if let Some(link) = first_link(root, relative) {
-        tracing::warn!(path = %link.display(), file = relative, "a link inside the output folder: the file under it is not removed");
-        eprintln!("trailsight: warning: {} is a link: {relative} (listed in {MANIFEST}) not removed", crate::text::printable(&link.display().to_string()));
+        let link = crate::text::printable(&link.display().to_string()).into_owned();
+        tracing::warn!(link = %link, file = relative, "a folder on the way is a link (or a file): the file the manifest lists under it is not removed");
         return false;
     }
     let path = root.join(relative);
