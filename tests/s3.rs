@@ -1,7 +1,7 @@
-//! `detect s3://...` against moto's S3 server (PyPI `moto[server]`, installed by .ci/run
-//! into ~/.cache/trailsight/venv), started by each test on a free port of 127.0.0.1. The
-//! objects are put with plain HTTP requests; trailsight reads them through the real S3
-//! protocol (signed ListObjectsV2 and ranged GETs).
+//! `detect s3://...` against moto's S3 server (PyPI `moto[server]`, installed on first
+//! use into ~/.cache/trailsight/venv-moto by tests/common/setup.rs), started by each test
+//! on a free port of 127.0.0.1. The objects are put with plain HTTP requests; trailsight
+//! reads them through the real S3 protocol (signed ListObjectsV2 and ranged GETs).
 
 mod common;
 
@@ -23,24 +23,18 @@ struct Moto {
     port: u16,
 }
 
-fn venv_bin(name: &str) -> PathBuf {
-    if let Some(python) = std::env::var_os("TRAILSIGHT_TEST_PYTHON") {
-        return PathBuf::from(python).with_file_name(name);
-    }
-    let home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
-    let bin = home.join(".cache/trailsight/venv/bin").join(name);
-    assert!(
-        bin.exists(),
-        "{} is missing: run .ci/run once, or `~/.cache/trailsight/venv/bin/pip install 'moto[server]'`",
-        bin.display()
-    );
-    bin
+/// moto's `moto_server`, installed on first use (tests/requirements/moto.txt); `None`
+/// when the test is skipped (tests/common/setup.rs).
+fn moto_server() -> Option<PathBuf> {
+    common::setup::python(&common::setup::MOTO).map(|python| python.with_file_name("moto_server"))
 }
 
 impl Moto {
-    fn start() -> Self {
+    /// A server with the test bucket; `None` when moto cannot be had (the test is skipped).
+    fn start() -> Option<Self> {
+        let server = moto_server()?;
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(venv_bin("moto_server"))
+        let child = Command::new(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -49,7 +43,7 @@ impl Moto {
         let moto = Self { child, port };
         let created = common::until_answered("moto_server", || moto.try_request("PUT", &format!("/{BUCKET}"), &[], b""));
         assert_eq!(created, 200, "bucket created");
-        moto
+        Some(moto)
     }
 
     fn endpoint(&self) -> String {
@@ -79,12 +73,14 @@ impl Moto {
         assert_eq!(self.request("PUT", &format!("/{BUCKET}/{key}"), &[], body), 200, "{key}");
     }
 
-    /// Puts every file under `dir` at `prefix/<its path under dir>`.
+    /// Puts every file under `dir` at `prefix/<its path under dir>` (at its path under
+    /// `dir` for an empty prefix).
     fn put_tree(&self, dir: &Path, prefix: &str) -> usize {
         let files: Vec<PathBuf> = walkdir::WalkDir::new(dir).into_iter().map(Result::unwrap).filter(|e| e.file_type().is_file()).map(|e| e.into_path()).collect();
         for file in &files {
             let relative = file.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
-            self.put(&format!("{prefix}/{relative}"), &std::fs::read(file).unwrap());
+            let key = if prefix.is_empty() { relative } else { format!("{prefix}/{relative}") };
+            self.put(&key, &std::fs::read(file).unwrap());
         }
         files.len()
     }
@@ -131,7 +127,7 @@ fn listed(stderr: &str) -> (usize, usize) {
 
 #[test]
 fn a_bucket_gives_the_same_insights_as_its_copy_on_disk() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     moto.put_tree(&sample(), "exports/sample");
     let out = moto.trailsight().args(["detect", &format!("s3://{BUCKET}/exports/sample/"), "--quiet"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -154,7 +150,7 @@ fn a_bucket_gives_the_same_insights_as_its_copy_on_disk() {
 
 #[test]
 fn a_time_range_lists_only_the_date_folders_it_needs() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     moto.put_tree(&sample(), "t");
     let run = |extra: &[&str]| {
         let out = moto.trailsight().args(["-v", "detect", &format!("s3://{BUCKET}/t/"), "--quiet"]).args(extra).output().unwrap();
@@ -170,7 +166,7 @@ fn a_time_range_lists_only_the_date_folders_it_needs() {
 
 #[test]
 fn an_object_that_cannot_be_read_is_reported_and_the_others_are_kept() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     let is_log = |p: &Path| p.components().any(|c| c.as_os_str() == "CloudTrail");
     let walk = walkdir::WalkDir::new(sample()).into_iter().map(Result::unwrap);
     let mut names: Vec<PathBuf> = walk.filter(|e| e.file_type().is_file() && is_log(e.path())).map(|e| e.into_path()).collect();
@@ -203,7 +199,7 @@ fn an_object_that_cannot_be_read_is_reported_and_the_others_are_kept() {
 
 #[test]
 fn unusable_s3_inputs_fail_clearly() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     let bad = moto.trailsight().args(["detect", "s3://", "--quiet"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
     let missing = moto.trailsight().args(["detect", "s3://no-such-bucket/x/"]).output().unwrap();
@@ -215,7 +211,7 @@ fn unusable_s3_inputs_fail_clearly() {
 #[test]
 fn validate_logs_reads_a_bucket_and_each_digest_signature_from_its_metadata() {
     use common::chain::{build_chain, ChainSpec, TestKey};
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let chain = build_chain(&dir.path().join("bucket"), &ChainSpec { hours: 3, ..Default::default() }, &TestKey::signing().unwrap()).unwrap();
     let put_chain = |signature_of: &dyn Fn(&str) -> Option<String>| {
@@ -243,3 +239,4 @@ fn validate_logs_reads_a_bucket_and_each_digest_signature_from_its_metadata() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("INVALID"), "{stdout}");
 }
+
