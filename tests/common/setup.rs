@@ -40,7 +40,7 @@ pub fn or_skip<T>(what: &str, found: Result<T, String>) -> Option<T> {
         Ok(value) => Some(value),
         Err(why) if std::env::var_os("CI").is_some() => panic!("{what} is needed and CI must run every test: {why}"),
         Err(why) => {
-            eprintln!("SKIPPED: {what} cannot be had here, so this test did not run: {why}");
+            eprintln!("SKIPPED: {what} cannot be had here, so what needs it in this test did not run: {why}");
             None
         }
     }
