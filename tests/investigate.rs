@@ -366,18 +366,6 @@ fn investigate_real(dir: &Path) {
     assert_eq!(page.matches("<section class=\"chart\"").count(), records.len() / 2, "{p}");
 }
 
-/// Headless Chromium, if installed; CI installs it (see .ci/run) and must run the test.
-fn chromium() -> Option<PathBuf> {
-    let found = ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|name| {
-        std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()))
-    });
-    if found.is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI must have chromium (.ci/run installs it)");
-        eprintln!("chromium not installed: the report page is not loaded in a browser here");
-    }
-    found
-}
-
 #[test]
 fn report_page_loads_in_a_browser_with_a_chart_per_insight() {
     let path = sample();
@@ -392,7 +380,7 @@ fn report_page_loads_in_a_browser_with_a_chart_per_insight() {
     let again = dir.path().join("again.html");
     stdout_of(&["report", path.to_str().unwrap(), "--quiet", "--html", again.to_str().unwrap()]);
     assert_eq!(std::fs::read_to_string(&again).unwrap(), html, "the same page every run");
-    let Some(browser) = chromium() else { return };
+    let Some(browser) = common::setup::chromium() else { return };
     let dom = load(&browser, &page, dir.path().join("profile"));
     assert_eq!(dom.matches("<section class=\"chart\"").count(), insights, "every chart is in the loaded page");
     assert_eq!(dom.matches("<svg").count(), insights, "one SVG per insight");

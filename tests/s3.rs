@@ -1,7 +1,8 @@
-//! `detect s3://...` against moto's S3 server (PyPI `moto[server]`, installed by .ci/run
-//! into ~/.cache/trailsight/venv), started by each test on a free port of 127.0.0.1. The
-//! objects are put with plain HTTP requests; trailsight reads them through the real S3
-//! protocol (signed ListObjectsV2 and ranged GETs).
+//! `detect s3://...` against moto's S3 server (PyPI `moto[server]`, installed on first
+//! use into ~/.cache/trailsight/venv-moto by tests/common/setup.rs), started by each test
+//! on a free port of 127.0.0.1. The objects are put with plain HTTP requests; trailsight
+//! reads them through the real S3 protocol (signed ListObjectsV2 and ranged GETs). A
+//! store that misbehaves in ways moto does not is a small server of the test's own.
 
 mod common;
 
@@ -23,24 +24,18 @@ struct Moto {
     port: u16,
 }
 
-fn venv_bin(name: &str) -> PathBuf {
-    if let Some(python) = std::env::var_os("TRAILSIGHT_TEST_PYTHON") {
-        return PathBuf::from(python).with_file_name(name);
-    }
-    let home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
-    let bin = home.join(".cache/trailsight/venv/bin").join(name);
-    assert!(
-        bin.exists(),
-        "{} is missing: run .ci/run once, or `~/.cache/trailsight/venv/bin/pip install 'moto[server]'`",
-        bin.display()
-    );
-    bin
+/// moto's `moto_server`, installed on first use (tests/requirements/moto.txt); `None`
+/// when the test is skipped (tests/common/setup.rs).
+fn moto_server() -> Option<PathBuf> {
+    common::setup::python(&common::setup::MOTO).map(|python| python.with_file_name("moto_server"))
 }
 
 impl Moto {
-    fn start() -> Self {
+    /// A server with the test bucket; `None` when moto cannot be had (the test is skipped).
+    fn start() -> Option<Self> {
+        let server = moto_server()?;
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(venv_bin("moto_server"))
+        let child = Command::new(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -49,7 +44,7 @@ impl Moto {
         let moto = Self { child, port };
         let created = common::until_answered("moto_server", || moto.try_request("PUT", &format!("/{BUCKET}"), &[], b""));
         assert_eq!(created, 200, "bucket created");
-        moto
+        Some(moto)
     }
 
     fn endpoint(&self) -> String {
@@ -79,12 +74,22 @@ impl Moto {
         assert_eq!(self.request("PUT", &format!("/{BUCKET}/{key}"), &[], body), 200, "{key}");
     }
 
-    /// Puts every file under `dir` at `prefix/<its path under dir>`.
+    /// Puts `body` at a key the URL path cannot spell as it is (a `/` at its start, a
+    /// `.`, `..` or empty part): each character of the key but letters, digits, `_`,
+    /// `-` and `/` percent-encoded, which moto decodes back.
+    fn put_odd(&self, key: &str, body: &[u8]) {
+        let encoded: String = key.bytes().map(|b| if b.is_ascii_alphanumeric() || b"_-/".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        assert_eq!(self.request("PUT", &format!("/{BUCKET}/{encoded}"), &[], body), 200, "{key}");
+    }
+
+    /// Puts every file under `dir` at `prefix/<its path under dir>` (at its path under
+    /// `dir` for an empty prefix).
     fn put_tree(&self, dir: &Path, prefix: &str) -> usize {
         let files: Vec<PathBuf> = walkdir::WalkDir::new(dir).into_iter().map(Result::unwrap).filter(|e| e.file_type().is_file()).map(|e| e.into_path()).collect();
         for file in &files {
             let relative = file.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
-            self.put(&format!("{prefix}/{relative}"), &std::fs::read(file).unwrap());
+            let key = if prefix.is_empty() { relative } else { format!("{prefix}/{relative}") };
+            self.put(&key, &std::fs::read(file).unwrap());
         }
         files.len()
     }
@@ -131,7 +136,7 @@ fn listed(stderr: &str) -> (usize, usize) {
 
 #[test]
 fn a_bucket_gives_the_same_insights_as_its_copy_on_disk() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     moto.put_tree(&sample(), "exports/sample");
     let out = moto.trailsight().args(["detect", &format!("s3://{BUCKET}/exports/sample/"), "--quiet"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -154,7 +159,7 @@ fn a_bucket_gives_the_same_insights_as_its_copy_on_disk() {
 
 #[test]
 fn a_time_range_lists_only_the_date_folders_it_needs() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     moto.put_tree(&sample(), "t");
     let run = |extra: &[&str]| {
         let out = moto.trailsight().args(["-v", "detect", &format!("s3://{BUCKET}/t/"), "--quiet"]).args(extra).output().unwrap();
@@ -170,7 +175,7 @@ fn a_time_range_lists_only_the_date_folders_it_needs() {
 
 #[test]
 fn an_object_that_cannot_be_read_is_reported_and_the_others_are_kept() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     let is_log = |p: &Path| p.components().any(|c| c.as_os_str() == "CloudTrail");
     let walk = walkdir::WalkDir::new(sample()).into_iter().map(Result::unwrap);
     let mut names: Vec<PathBuf> = walk.filter(|e| e.file_type().is_file() && is_log(e.path())).map(|e| e.into_path()).collect();
@@ -203,7 +208,7 @@ fn an_object_that_cannot_be_read_is_reported_and_the_others_are_kept() {
 
 #[test]
 fn unusable_s3_inputs_fail_clearly() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     let bad = moto.trailsight().args(["detect", "s3://", "--quiet"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
     let missing = moto.trailsight().args(["detect", "s3://no-such-bucket/x/"]).output().unwrap();
@@ -215,7 +220,7 @@ fn unusable_s3_inputs_fail_clearly() {
 #[test]
 fn validate_logs_reads_a_bucket_and_each_digest_signature_from_its_metadata() {
     use common::chain::{build_chain, ChainSpec, TestKey};
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let chain = build_chain(&dir.path().join("bucket"), &ChainSpec { hours: 3, ..Default::default() }, &TestKey::signing().unwrap()).unwrap();
     let put_chain = |signature_of: &dyn Fn(&str) -> Option<String>| {
@@ -242,4 +247,151 @@ fn validate_logs_reads_a_bucket_and_each_digest_signature_from_its_metadata() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("INVALID"), "{stdout}");
+}
+
+/// The run's summary line "trailsight: read N files: R records, D duplicates dropped".
+fn read_line(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    text.lines().find(|l| l.starts_with("trailsight: read ")).unwrap_or_else(|| panic!("no summary: {text}")).to_string()
+}
+
+/// Local detect on data/sample: its Insight records and summary line.
+fn sample_run() -> (Vec<u8>, String) {
+    let out = common::trailsight().arg("detect").arg(sample()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (out.stdout, read_line(&out.stderr))
+}
+
+/// One of data/sample's log files: its path under data/sample, and its bytes.
+fn a_sample_log() -> (String, Vec<u8>) {
+    let day = sample().join("AWSLogs/o-1pb0x5y1kj/690743889427/CloudTrail/eu-west-1/2026/01/11");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&day).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    let path = &names[0];
+    (path.strip_prefix(sample()).unwrap().to_string_lossy().into_owned(), std::fs::read(path).unwrap())
+}
+
+/// Only to end a run that would list forever (the defect these tests guard against); a
+/// passing run takes seconds.
+const HANG_GUARD: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Issue 21, item 6: one object whose key starts with `/` made `detect s3://BUCKET/` list
+/// the bucket root again and again, forever, with no message.
+#[test]
+fn issue21_a_key_starting_with_a_slash_is_named_and_skipped_not_listed_forever() {
+    let Some(moto) = Moto::start() else { return };
+    moto.put_tree(&sample(), "");
+    let (relative, bytes) = a_sample_log();
+    let odd = format!("/{relative}");
+    moto.put_odd(&odd, &bytes);
+    let out = moto.trailsight().args(["detect", &format!("s3://{BUCKET}/")]).timeout(HANG_GUARD).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let (local, local_read) = sample_run();
+    let lines = |b: &[u8]| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count();
+    assert!(out.stdout == local, "every other object is read: {} records, {} from data/sample", lines(&out.stdout), lines(&local));
+    assert_eq!(read_line(&out.stderr), local_read, "the odd object is not read");
+    assert!(stderr.contains(&format!("s3://{BUCKET}/{odd}: odd S3 key skipped: the key starts with /")), "the key is named with the reason: {stderr}");
+}
+
+/// Issue 21, item 6: a key with a `..`, `.` or empty part inside `AWSLogs/` failed the
+/// listing of the whole folder ("invalid path"), i.e. of every log in the bucket.
+#[test]
+fn issue21_a_dot_or_empty_part_in_a_key_skips_that_key_not_its_folder() {
+    let Some(moto) = Moto::start() else { return };
+    moto.put_tree(&sample(), "");
+    let (relative, bytes) = a_sample_log();
+    let (folder, name) = relative.rsplit_once('/').unwrap();
+    let odd = [
+        format!("AWSLogs/../{name}"),
+        format!("AWSLogs/o-1pb0x5y1kj/./{name}"),
+        format!("AWSLogs//{name}"),
+        format!("{folder}/../{name}"),
+        format!("{folder}//{name}"),
+        format!("{folder}/{name}/"),
+    ];
+    for key in &odd {
+        moto.put_odd(key, &bytes);
+    }
+    let out = moto.trailsight().args(["detect", &format!("s3://{BUCKET}/")]).timeout(HANG_GUARD).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let (local, local_read) = sample_run();
+    let lines = |b: &[u8]| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count();
+    assert!(out.stdout == local, "every other object is read: {} records, {} from data/sample", lines(&out.stdout), lines(&local));
+    assert_eq!(read_line(&out.stderr), local_read, "no odd object is read");
+    for key in &odd {
+        let named = stderr.lines().any(|l| l.contains(&format!("s3://{BUCKET}/{key}: odd S3 key skipped: the key ")));
+        assert!(named, "{key} is named with its reason: {stderr}");
+    }
+
+    // validate-logs copies a bucket to disk: an odd key is named, never a path.
+    let keys = tempfile::tempdir().unwrap();
+    std::fs::write(keys.path().join("keys.json"), "{}").unwrap();
+    let validate = moto.trailsight().args(["validate-logs", &format!("s3://{BUCKET}/AWSLogs/")]).arg("--public-keys").arg(keys.path().join("keys.json")).timeout(HANG_GUARD).output().unwrap();
+    let report = format!("{}{}", String::from_utf8_lossy(&validate.stdout), String::from_utf8_lossy(&validate.stderr));
+    assert!(report.contains(&format!("s3://{BUCKET}/AWSLogs/../{name}")), "{report}");
+}
+
+/// A ListObjectsV2 endpoint that answers every request with one truncated, empty page
+/// whose continuation token is always the same; serves at most `limit` requests. Gives
+/// the request lines it served.
+fn repeating_store(limit: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let served = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&served);
+    std::thread::spawn(move || {
+        let page = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>trailsight-test</Name><IsTruncated>true</IsTruncated><NextContinuationToken>again</NextContinuationToken><KeyCount>0</KeyCount></ListBucketResult>";
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut out = stream;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim_end().is_empty() {
+                        break;
+                    }
+                }
+                let mut served = seen.lock().unwrap();
+                served.push(line.trim_end().to_string());
+                let answer = format!("HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{page}", page.len());
+                if served.len() >= limit || out.write_all(answer.as_bytes()).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    (endpoint, served)
+}
+
+/// Issue 21, item 6: a store answering IsTruncated with the same continuation token was
+/// listed forever. Now the folder's listing stops at the repeat, with an error naming it.
+#[test]
+fn issue21_a_repeated_continuation_token_ends_the_listing_with_an_error() {
+    let (endpoint, served) = repeating_store(100);
+    let out = common::trailsight()
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .args(["detect", &format!("s3://{BUCKET}/AWSLogs/")])
+        .timeout(HANG_GUARD)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "nothing could be read: {stderr}");
+    assert!(stderr.contains(&format!("s3://{BUCKET}/AWSLogs/: the store gave the same continuation token twice")), "{stderr}");
+    let served = served.lock().unwrap().clone();
+    assert_eq!(served.len(), 2, "the first page and the one its token asked for: {served:?}");
+    assert!(served[0].starts_with(&format!("GET /{BUCKET}?")) && served[0].contains("prefix=AWSLogs%2F"), "{served:?}");
+    assert!(served[1].contains("continuation-token=again"), "{served:?}");
 }

@@ -134,36 +134,22 @@ fn ocsf_findings_pair_start_and_end_under_the_shared_event_id() {
     }
 }
 
-/// The Python with `ocsf-json-schema` and `jsonschema` that .ci/run installs.
-fn schema_python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TRAILSIGHT_TEST_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME").expect("HOME is set");
-    let python = PathBuf::from(home).join(".cache/trailsight/venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run .ci/run once, or `python3 -m venv ~/.cache/trailsight/venv && \
-         ~/.cache/trailsight/venv/bin/pip install ocsf-json-schema jsonschema` (or set TRAILSIGHT_TEST_PYTHON)",
-        python.display()
-    );
-    python
-}
-
 /// Validates every line of `findings` against the OCSF 1.1.0 Detection Finding schema
 /// (cloud profile); returns the validator's report and whether all were valid.
-fn validate_ocsf(findings: &Path) -> (bool, String) {
+fn validate_ocsf(python: &Path, findings: &Path) -> (bool, String) {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/ocsf_validate.py");
-    let out = std::process::Command::new(schema_python()).arg(script).arg(findings).output().unwrap();
+    let out = std::process::Command::new(python).arg(script).arg(findings).output().unwrap();
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), report)
 }
 
 #[test]
 fn ocsf_findings_validate_against_the_official_1_1_0_schema() {
+    // ocsf-json-schema and jsonschema (tests/requirements/ocsf.txt), installed on first use.
+    let Some(python) = common::setup::python(&common::setup::OCSF) else { return };
     let (dir, records) = all_file_sinks();
     let findings = dir.path().join("f.jsonl");
-    let (valid, report) = validate_ocsf(&findings);
+    let (valid, report) = validate_ocsf(&python, &findings);
     assert!(valid, "{report}");
     assert!(report.contains(&format!("{} findings valid", records.len())), "{report}");
 
@@ -174,7 +160,7 @@ fn ocsf_findings_validate_against_the_official_1_1_0_schema() {
         assert_ne!(broken, first);
         let path = dir.path().join("broken.jsonl");
         std::fs::write(&path, broken + "\n").unwrap();
-        let (valid, report) = validate_ocsf(&path);
+        let (valid, report) = validate_ocsf(&python, &path);
         assert!(!valid, "a broken finding must not validate: {report}");
     }
 }

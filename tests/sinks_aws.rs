@@ -16,13 +16,10 @@ use std::sync::{Arc, Mutex};
 const AUTH: &str = "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
 const BUCKET: &str = "siem-insights";
 
-fn venv_bin(name: &str) -> PathBuf {
-    if let Some(python) = std::env::var_os("TRAILSIGHT_TEST_PYTHON") {
-        return PathBuf::from(python).with_file_name(name);
-    }
-    let bin = PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/trailsight/venv/bin").join(name);
-    assert!(bin.exists(), "{} is missing: run .ci/run once (it installs moto[server])", bin.display());
-    bin
+/// moto's `moto_server`, installed on first use (tests/requirements/moto.txt); `None`
+/// when the test is skipped (tests/common/setup.rs).
+fn moto_server() -> Option<PathBuf> {
+    common::setup::python(&common::setup::MOTO).map(|python| python.with_file_name("moto_server"))
 }
 
 /// A moto server, stopped when dropped.
@@ -32,9 +29,11 @@ struct Moto {
 }
 
 impl Moto {
-    fn start() -> Self {
+    /// A server with the test bucket; `None` when moto cannot be had (the test is skipped).
+    fn start() -> Option<Self> {
+        let server = moto_server()?;
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(venv_bin("moto_server"))
+        let child = Command::new(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -43,7 +42,7 @@ impl Moto {
         let moto = Self { child, port };
         let created = common::until_answered("moto_server", || moto.try_get(&format!("/{BUCKET}"), "PUT"));
         assert_eq!(created.0, 200);
-        moto
+        Some(moto)
     }
 
     /// `(status, body)` of an unsigned request with no body.
@@ -121,7 +120,7 @@ fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn the_bucket_sink_puts_the_same_files_as_the_layout_folder() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = moto
         .trailsight()
@@ -147,7 +146,7 @@ fn the_bucket_sink_puts_the_same_files_as_the_layout_folder() {
 
 #[test]
 fn a_failed_run_puts_nothing_in_the_bucket() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     let empty = tempfile::tempdir().unwrap();
     let out = moto.trailsight().arg("detect").arg(empty.path()).args(["--quiet", "--sink", &format!("s3://{BUCKET}/x")]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -156,7 +155,7 @@ fn a_failed_run_puts_nothing_in_the_bucket() {
 
 #[test]
 fn put_events_reaches_an_eventbridge_endpoint() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else { return };
     let out = moto.trailsight().arg("detect").arg(sample()).args(["--quiet", "--sink", "eventbridge://default"]).output().unwrap();
     assert!(out.status.success(), "moto accepts every entry: {}", String::from_utf8_lossy(&out.stderr));
     let missing = moto.trailsight().arg("detect").arg(sample()).args(["--quiet", "--sink", "eventbridge://no-such-bus"]).output().unwrap();

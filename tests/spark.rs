@@ -1,28 +1,16 @@
 //! The Spark job (`jobs/spark/counts.py`) in local mode writes, row for row and in the
 //! same order, the counts table `detect --write-counts` writes, with the same footer
 //! (version, records per day, source files), and `detect` on it gives the insights of
-//! the logs. pyspark and pyarrow come from jobs/spark/requirements.txt, installed by
-//! .ci/run into ~/.cache/trailsight/venv-spark (or name a Python that has them in
-//! TRAILSIGHT_SPARK_PYTHON); Java 17 from the system.
+//! the logs. pyspark and pyarrow come from jobs/spark/requirements.txt, installed on first
+//! use into ~/.cache/trailsight/venv-spark (tests/common/setup.rs; or name a Python that
+//! has them in TRAILSIGHT_SPARK_PYTHON); Java 17 from the system.
+
+mod common;
 
 use assert_cmd::Command;
 use polars::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use trailsight::simulate::{simulate, AnomalyMix, SimConfig};
-
-fn spark_python() -> PathBuf {
-    if let Some(python) = std::env::var_os("TRAILSIGHT_SPARK_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
-    let python = home.join(".cache/trailsight/venv-spark/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run .ci/run once, or `python3 -m venv ~/.cache/trailsight/venv-spark && ~/.cache/trailsight/venv-spark/bin/pip install -r jobs/spark/requirements.txt`",
-        python.display()
-    );
-    python
-}
 
 fn trailsight(args: &[&std::ffi::OsStr]) -> String {
     let out = Command::cargo_bin("trailsight").unwrap().args(args).output().unwrap();
@@ -52,7 +40,9 @@ fn table(path: &Path) -> (DataFrame, Vec<(String, Option<String>)>) {
 
 #[test]
 fn the_spark_job_writes_the_table_detect_writes() {
-    let python = spark_python();
+    let Some(python) = common::setup::python(&common::setup::SPARK) else { return };
+    // pyspark finds Java as Spark does (JAVA_HOME, else PATH): here it is only checked.
+    let Some(_java) = common::setup::java() else { return };
     let job = Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs/spark/counts.py");
     let cases = [(51, AnomalyMix::hard(), false), (52, AnomalyMix::reach(), true)];
     for (seed, anomalies, data) in cases {

@@ -8,6 +8,7 @@
 
 mod profile;
 pub mod s3;
+mod s3_list;
 
 pub use s3::{is_s3_url, DayWindow, S3Bucket, S3Error, S3Listing, S3Object, S3Settings, S3Source, S3Url};
 

@@ -9,19 +9,21 @@
 //! `AWS_ENDPOINT_URL` point at an S3-compatible store (path-style requests).
 //!
 //! Listing walks the prefix folder by folder (`ListObjectsV2` with a `/` delimiter,
-//! several folders at once). Under `CloudTrail/<region>/` the `YYYY/MM/DD/` folders
-//! outside the [`DayWindow`] are never listed; `CloudTrail-Digest/`, `-Insight/` and
-//! `-Aggregated/` folders are not listed at all (they hold no event logs). Objects come
-//! out in the order a walk of the same files on disk gives, so reading a bucket and
-//! reading its copy give the same bytes out.
+//! several folders at once, see [`super::s3_list`]: a key that is not a plain path is
+//! named and skipped, and a folder's pages always end). Under `CloudTrail/<region>/` the
+//! `YYYY/MM/DD/` folders outside the [`DayWindow`] are never listed;
+//! `CloudTrail-Digest/`, `-Insight/` and `-Aggregated/` folders are not listed at all
+//! (they hold no event logs). Objects come out in the order a walk of the same files on
+//! disk gives, so reading a bucket and reading its copy give the same bytes out.
 //!
 //! Reading: an object is fetched in [`CHUNK`]-byte ranges as ingest reads it, each GET
 //! conditional on the ETag the listing saw (an object replaced meanwhile is reported,
 //! not mixed), so memory per object in flight is one chunk whatever its size.
 
 use super::profile;
+use super::s3_list::{self, Entry, Lister};
 use chrono::NaiveDate;
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as KeyPath;
 use object_store::{GetOptions, GetRange, ObjectStore};
 use std::collections::BTreeMap;
@@ -145,10 +147,16 @@ impl S3Object {
     /// The value of the user metadata `name` (`x-amz-meta-NAME`), if the object has it.
     pub fn metadata(&self, name: &str) -> io::Result<Option<String>> {
         let options = GetOptions { head: true, if_match: self.etag.clone(), ..GetOptions::default() };
-        let location = KeyPath::from(self.key.as_str());
+        let location = self.location()?;
         let result = self.client.runtime.block_on(self.client.store.get_opts(&location, options)).map_err(|e| self.error(e))?;
         let wanted = object_store::Attribute::Metadata(name.to_string().into());
         Ok(result.attributes.get(&wanted).map(|v| v.to_string()))
+    }
+
+    /// The key as object_store's path: the key itself (a listing keeps only keys that
+    /// are plain paths, [`s3_list::odd_key`]), never re-encoded.
+    fn location(&self) -> io::Result<KeyPath> {
+        KeyPath::parse(&self.key).map_err(|e| io::Error::other(format!("{}: {e}", self.url())))
     }
 
     fn error(&self, e: object_store::Error) -> io::Error {
@@ -174,10 +182,11 @@ impl PartialEq for S3Object {
 
 impl Eq for S3Object {}
 
-/// The store of one bucket and the runtime its requests run on.
+/// The store of one bucket, its lister, and the runtime their requests run on.
 #[derive(Clone)]
 struct Client {
     store: Arc<AmazonS3>,
+    lister: Arc<Lister>,
     runtime: Arc<Runtime>,
 }
 
@@ -197,7 +206,7 @@ impl Read for ObjectReader {
             }
             let end = (self.next + CHUNK).min(self.object.size);
             let options = GetOptions { range: Some(GetRange::Bounded(self.next..end)), if_match: self.object.etag.clone(), ..GetOptions::default() };
-            let location = KeyPath::from(self.object.key.as_str());
+            let location = self.object.location()?;
             let client = &self.object.client;
             let bytes = client
                 .runtime
@@ -254,8 +263,8 @@ impl S3Source {
         if let Some(c) = clients.get(bucket) {
             return Ok(c.clone());
         }
-        let store = self.build(bucket)?;
-        let client = Client { store: Arc::new(store), runtime: Arc::clone(&self.runtime) };
+        let (store, lister) = self.build(bucket)?;
+        let client = Client { store: Arc::new(store), lister: Arc::new(lister), runtime: Arc::clone(&self.runtime) };
         clients.insert(bucket.to_string(), client.clone());
         Ok(client)
     }
@@ -295,7 +304,7 @@ impl S3Source {
         Ok((Arc::clone(store.credentials()), Arc::clone(&self.runtime)))
     }
 
-    fn build(&self, bucket: &str) -> Result<AmazonS3, S3Error> {
+    fn build(&self, bucket: &str) -> Result<(AmazonS3, Lister), S3Error> {
         let failed = |source| S3Error::Client { bucket: bucket.to_string(), source };
         let builder = self.builder(bucket);
         let region = match self.region() {
@@ -306,7 +315,13 @@ impl S3Source {
                 self.runtime.block_on(object_store::aws::resolve_bucket_region(bucket, &options)).map_err(failed)?
             }
         };
-        builder.with_region(region).build().map_err(failed)
+        let builder = builder.with_region(&region);
+        let endpoint = bucket_endpoint(&builder, bucket, &region);
+        let sign = builder.get_config_value(&AmazonS3ConfigKey::SkipSignature).is_none_or(|v| v != "true");
+        let store = builder.build().map_err(failed)?;
+        let lister = Lister::new(&endpoint, &region, Arc::clone(store.credentials()), sign)
+            .map_err(|why| S3Error::Client { bucket: bucket.to_string(), source: object_store::Error::Generic { store: "S3", source: why.into() } })?;
+        Ok((store, lister))
     }
 
     /// A handle that writes objects into `bucket`.
@@ -324,6 +339,21 @@ impl S3Source {
     pub fn list_all(&self, url: &S3Url) -> Result<S3Listing, S3Error> {
         let client = self.client(&url.bucket)?;
         Ok(self.runtime.block_on(walk(&client, url, DayWindow::default(), Scope::Everything)))
+    }
+}
+
+/// The URL of `bucket` that object_store's own requests go to (its builder's rule):
+/// `AWS_ENDPOINT_URL_S3` or the endpoint, with the bucket as the first path part unless
+/// requests are virtual-hosted style.
+fn bucket_endpoint(builder: &AmazonS3Builder, bucket: &str, region: &str) -> String {
+    let config = |key| builder.get_config_value(&key);
+    let endpoint = config(AmazonS3ConfigKey::S3Endpoint).or_else(|| config(AmazonS3ConfigKey::Endpoint));
+    let virtual_hosted = config(AmazonS3ConfigKey::VirtualHostedStyleRequest).is_some_and(|v| v == "true");
+    match (endpoint, virtual_hosted) {
+        (Some(endpoint), true) => endpoint,
+        (Some(endpoint), false) => format!("{}/{bucket}", endpoint.trim_end_matches('/')),
+        (None, true) => format!("https://{bucket}.s3.{region}.amazonaws.com"),
+        (None, false) => format!("https://s3.{region}.amazonaws.com/{bucket}"),
     }
 }
 
@@ -389,38 +419,39 @@ fn child_level(parent: Level, parent_name: &str, name: &str, window: &DayWindow,
 }
 
 /// Lists `url` folder by folder (module doc), [`LIST_CONCURRENCY`] folders at a time.
+/// Each folder listed is strictly longer than its parent and at most S3's key length,
+/// so the walk ends on any answers.
 async fn walk(client: &Client, url: &S3Url, window: DayWindow, scope: Scope) -> S3Listing {
     let mut listing = S3Listing::default();
-    let root = (!url.prefix.is_empty()).then(|| KeyPath::from(url.prefix.as_str()));
+    let root = if url.prefix.is_empty() { String::new() } else { format!("{}/", url.prefix) };
     let (root_level, root_name) = level_of(&url.prefix);
-    let mut frontier: Vec<(Option<KeyPath>, Level, String)> = vec![(root, root_level, root_name)];
+    let mut frontier: Vec<(String, Level, String)> = vec![(root, root_level, root_name)];
     let mut found = Vec::new();
     while !frontier.is_empty() {
         let level = std::mem::take(&mut frontier);
         for batch in level.chunks(LIST_CONCURRENCY) {
             let mut tasks = tokio::task::JoinSet::new();
             for (i, (prefix, _, _)) in batch.iter().enumerate() {
-                let (store, prefix) = (Arc::clone(&client.store), prefix.clone());
-                tasks.spawn(async move { (i, store.list_with_delimiter(prefix.as_ref()).await) });
+                let (lister, prefix) = (Arc::clone(&client.lister), prefix.clone());
+                tasks.spawn(async move { (i, lister.folder(&prefix).await) });
             }
             let mut results: Vec<_> = tasks.join_all().await;
             results.sort_by_key(|(i, _)| *i);
             for (i, result) in results {
                 let (prefix, parent, parent_name) = &batch[i];
                 listing.folders_listed += 1;
-                let listed = match result {
-                    Ok(listed) => listed,
-                    Err(e) => {
-                        let shown = format!("s3://{}/{}", url.bucket, prefix.as_ref().map(|p| p.as_ref()).unwrap_or(""));
-                        listing.unreadable.push((shown, e.to_string()));
-                        continue;
-                    }
-                };
-                found.extend(listed.objects);
-                for child in listed.common_prefixes {
-                    let name = child.filename().unwrap_or("").to_string();
+                let (folder, stopped) = result;
+                if let Some(why) = stopped {
+                    listing.unreadable.push((shown(&url.bucket, prefix), why));
+                }
+                found.extend(folder.objects);
+                listing.unreadable.extend(folder.odd_keys.into_iter().map(|(key, why)| (shown(&url.bucket, &key), odd(&why))));
+                for odd_folder in &folder.odd_folders {
+                    name_odd_keys(client, &url.bucket, odd_folder, &mut listing).await;
+                }
+                for name in folder.folders {
                     match child_level(*parent, parent_name, &name, &window, scope) {
-                        Some(level) => frontier.push((Some(child), level, name)),
+                        Some(level) => frontier.push((format!("{prefix}{name}/"), level, name)),
                         None if crate::ingest::non_event_kind(std::path::Path::new(&name)).is_some() => listing.non_event_folders += 1,
                         None => {}
                     }
@@ -430,6 +461,43 @@ async fn walk(client: &Client, url: &S3Url, window: DayWindow, scope: Scope) -> 
     }
     place(&mut listing, found, &url.bucket, client, scope);
     listing
+}
+
+/// Reports the keys under `folder`, a folder whose name is not a path part (every key
+/// under it is odd), from one page of a listing without delimiter.
+async fn name_odd_keys(client: &Client, bucket: &str, folder: &str, listing: &mut S3Listing) {
+    listing.folders_listed += 1;
+    match client.lister.first_keys(folder).await {
+        Ok((keys, more)) => {
+            for key in keys {
+                let why = s3_list::odd_key(&key).unwrap_or("the key is under a folder named by an empty, . or .. part");
+                listing.unreadable.push((shown(bucket, &key), odd(why)));
+            }
+            if more {
+                listing.unreadable.push((format!("{}...", shown(bucket, folder)), odd("more keys under this folder, not listed one by one")));
+            }
+        }
+        Err(why) => listing.unreadable.push((shown(bucket, folder), odd(&format!("its keys could not be listed: {why}")))),
+    }
+}
+
+/// How the summary names an odd key's skipping.
+fn odd(why: &str) -> String {
+    format!("odd S3 key skipped: {why}; every other object is read")
+}
+
+/// `s3://BUCKET/KEY` with control characters shown as escapes, so a key cannot write
+/// to the terminal that reads the report.
+fn shown(bucket: &str, key: &str) -> String {
+    let mut out = format!("s3://{bucket}/");
+    for c in key.chars() {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The level of the folder `prefix` names, and its last part, so a prefix that points
@@ -445,18 +513,17 @@ fn level_of(prefix: &str) -> (Level, String) {
 
 /// Sorts what was found as a walk of the same files on disk would (by key part, each
 /// level in name order) and keeps the CloudTrail-like names.
-fn place(listing: &mut S3Listing, mut found: Vec<object_store::ObjectMeta>, bucket: &str, client: &Client, scope: Scope) {
-    found.sort_by(|a, b| a.location.parts().map(|p| p.as_ref().to_string()).cmp(b.location.parts().map(|p| p.as_ref().to_string())));
-    for meta in found {
-        let key = meta.location.as_ref().to_string();
-        let path = std::path::Path::new(&key);
+fn place(listing: &mut S3Listing, mut found: Vec<Entry>, bucket: &str, client: &Client, scope: Scope) {
+    found.sort_by(|a, b| a.key.split('/').cmp(b.key.split('/')));
+    for entry in found {
+        let path = std::path::Path::new(&entry.key);
         if scope == Scope::EventLogs && crate::ingest::non_event_kind(path).is_some() {
             continue;
         }
         if scope == Scope::EventLogs && !crate::ingest::is_cloudtrail_name(path) {
-            listing.ignored.push(format!("s3://{bucket}/{key}"));
+            listing.ignored.push(format!("s3://{bucket}/{}", entry.key));
             continue;
         }
-        listing.objects.push(S3Object { bucket: bucket.to_string(), key, etag: meta.e_tag, size: meta.size, client: client.clone() });
+        listing.objects.push(S3Object { bucket: bucket.to_string(), key: entry.key, etag: entry.etag, size: entry.size, client: client.clone() });
     }
 }

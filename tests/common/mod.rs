@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod score;
+pub mod setup;
 pub mod splice;
 
 use assert_cmd::Command;
