@@ -40,7 +40,11 @@ pub fn or_skip<T>(what: &str, found: Result<T, String>) -> Option<T> {
         Ok(value) => Some(value),
         Err(why) if std::env::var_os("CI").is_some() => panic!("{what} is needed and CI must run every test: {why}"),
         Err(why) => {
-            eprintln!("SKIPPED: {what} cannot be had here, so what needs it in this test did not run: {why}");
+            // Straight to stderr, not through eprintln!: libtest captures the print macros
+            // of a passing test, and a skip must be seen without --nocapture.
+            use std::io::Write;
+            let line = format!("SKIPPED: {what} cannot be had here, so what needs it in this test did not run: {why}\n");
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
             None
         }
     }
