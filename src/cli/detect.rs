@@ -124,7 +124,8 @@ pub struct DetectArgs {
     /// read and write calls; their records say sourceEventCategory "Data").
     #[arg(long, value_enum, value_delimiter = ',', default_value = "management")]
     event_categories: Vec<EventCategory>,
-    /// Exit with status 1 when any file or record had to be skipped.
+    /// Exit with status 1 when any file or record had to be skipped, writing no output
+    /// file, posting nothing, and (with --models) leaving the state as it was.
     #[arg(long)]
     strict: bool,
     /// No summary on standard error.
@@ -282,7 +283,7 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
     if state.is_some() {
         tracing::info!("state loaded");
     }
-    let waiting = carry_undelivered(state.as_ref(), mode, &commits.insights);
+    let waiting = carry_undelivered(state.as_ref(), mode, &commits.insights, args.quiet);
     let models_root = state_dir.as_ref().and_then(|d| d.root().canonicalize().ok());
     let progress = Progress::new(args.quiet);
     let admit = |f: &trailsight::ingest::InputFile| {
@@ -441,11 +442,14 @@ impl Commits {
 /// Hands the records earlier runs could not deliver to this run's sinks of the same
 /// name (a `detect` run; `train` delivers nothing); returns those whose sink this run
 /// does not name, which stay in the state.
-fn carry_undelivered(state: Option<&trailsight::state::ModelState>, mode: Mode, deliveries: &Deliveries) -> Vec<Undelivered> {
+fn carry_undelivered(state: Option<&trailsight::state::ModelState>, mode: Mode, deliveries: &Deliveries, quiet: bool) -> Vec<Undelivered> {
     let Some(state) = state else { return Vec::new() };
     let mut waiting = Vec::new();
     for u in &state.meta.undelivered {
         if mode == Mode::Detect && deliveries.carry(&u.sink, u.records.clone()) {
+            if quiet {
+                continue;
+            }
             eprintln!("trailsight: note: --sink {}: {} an earlier run could not deliver are delivered first", u.sink, engine::plural(u.records.len() as u64, "record"));
         } else {
             eprintln!(

@@ -187,3 +187,68 @@ fn commit_one(named: Named, handed: Handed) -> Outcome {
     };
     Outcome { name: named.name, result, undelivered }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::insight::{Average, InsightContext, InsightDetails, Statistics};
+
+    fn record(id: &str) -> InsightRecord {
+        let details = InsightDetails {
+            state: "Start",
+            event_source: "ec2.amazonaws.com".into(),
+            event_name: "RunInstances".into(),
+            insight_type: "ApiCallRateInsight",
+            error_code: None,
+            source_event_category: "Management",
+            insight_context: InsightContext {
+                statistics: Statistics { baseline: Average(0.5), insight: Average(10.0), insight_duration: 5, baseline_duration: 10080 },
+                attributions: vec![],
+            },
+        };
+        InsightRecord::new("2026-01-12T21:30:00Z".into(), "us-east-1".into(), id.into(), "111122223333".into(), "s".into(), details)
+    }
+
+    /// Takes the first `takes` records it is handed, then gives up (as a collector that
+    /// goes down between batches); `None` takes them all.
+    struct Partial {
+        takes: Option<usize>,
+        handed: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Destination for Partial {
+        fn stage(&mut self, records: &[InsightRecord]) -> io::Result<()> {
+            *self.handed.lock().unwrap() = records.iter().map(|r| r.event_id.clone()).collect();
+            Ok(())
+        }
+
+        fn commit(self: Box<Self>) -> Result<Delivered, DeliveryError> {
+            let total = self.handed.lock().unwrap().len();
+            match self.takes {
+                None => Ok(Delivered { records: total, refused: Vec::new() }),
+                Some(delivered) => Err(DeliveryError::GaveUp { url: "x".into(), attempts: 1, last: "HTTP 500".into(), delivered, total }),
+            }
+        }
+    }
+
+    #[test]
+    fn carried_records_come_first_and_a_sink_keeps_only_what_it_did_not_take() {
+        let (a, b) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+        let named = vec![
+            Named { name: "a".into(), destination: Box::new(Partial { takes: Some(2), handed: Arc::clone(&a) }) },
+            Named { name: "b".into(), destination: Box::new(Partial { takes: None, handed: Arc::clone(&b) }) },
+        ];
+        let (mut sink, deliveries) = fan_out(named);
+        assert!(deliveries.carry("a", vec![record("old-1"), record("old-2")]));
+        assert!(!deliveries.carry("c", vec![record("old-3")]), "no such sink this run");
+        sink.write(&record("new-1")).unwrap();
+        sink.write(&record("new-2")).unwrap();
+        sink.finish().unwrap();
+        let outcomes = deliveries.commit_each();
+        assert_eq!(*a.lock().unwrap(), ["old-1", "old-2", "new-1", "new-2"]);
+        assert_eq!(*b.lock().unwrap(), ["new-1", "new-2"]);
+        let left: Vec<(&str, Vec<&str>)> =
+            outcomes.iter().map(|o| (o.name.as_str(), o.undelivered.iter().map(|r| r.event_id.as_str()).collect())).collect();
+        assert_eq!(left, [("a", vec!["new-1", "new-2"]), ("b", vec![])]);
+    }
+}
