@@ -321,7 +321,7 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
                     summary::print(&run);
                 }
                 let state = if state_dir.is_some() { "; the state is as before this run" } else { "" };
-                eprintln!("trailsight: error: --strict: input was skipped (above): no output written{state}");
+                eprintln!("trailsight: error: --strict: input was skipped (above): no output file written and nothing sent{state}");
                 return Ok(ExitCode::from(super::EXIT_FAILURE));
             }
             // Outputs first, then the state (the commit point): a crash between the two
