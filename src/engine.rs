@@ -264,7 +264,7 @@ pub(crate) fn summary_of(d: &Discovery) -> RunSummary {
 /// files ahead of the merge, which bounds the batches held at once. There is no merging
 /// thread: a worker that has read a file merges every batch that is next in order, unless
 /// another worker is merging already, so no core waits for a thread switch.
-pub(crate) fn read_all(agg: Aggregates, files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync)) -> Aggregates {
+pub(crate) fn read_all(agg: Aggregates, files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync), counted: &Counted<'_>) -> Aggregates {
     let inputs = source_ids(files);
     // A nightly run keeps its keys for the next night; a batch run lets them go.
     let releases = if agg.keep_seen { Vec::new() } else { seen_releases(files) };
@@ -290,7 +290,9 @@ pub(crate) fn read_all(agg: Aggregates, files: &[InputFile], limits: &ReadLimits
                 while let Ok(mut m) = merger.try_lock() {
                     while let Some((done, mut batch)) = order.take_next() {
                         refuse_counts_of_inputs(&mut batch, inputs);
-                        m.agg.absorb(batch);
+                        if !counted(done, &batch) {
+                            m.agg.absorb(batch);
+                        }
                         if let Some(due) = releases.get(done).filter(|due| !due.is_empty()) {
                             // Keys only grow between releases: the peak is right before one.
                             m.peak_seen = m.peak_seen.max(m.agg.seen_keys());
@@ -426,8 +428,24 @@ fn is_counts_table_name(file: &InputFile) -> bool {
 /// Reads the discovered files into `start` and settles them; the summary holds what was
 /// found, read and skipped.
 pub(crate) fn read_settled(discovery: &Discovery, start: Aggregates, limits: &ReadLimits, on_file: &(dyn Fn() + Sync)) -> (RunSummary, Aggregates) {
+    read_settled_except(discovery, start, limits, on_file, &|_, _| false)
+}
+
+/// Tells, for file `i` of a run's list once read, whether its content was counted
+/// already (a nightly run recognises a touched or moved file by its SHA-256): such a
+/// file is not absorbed. Called in file order.
+pub(crate) type Counted<'a> = dyn Fn(usize, &ingest::FileBatch) -> bool + Sync + 'a;
+
+/// As [`read_settled`], leaving out the files `counted` recognises.
+pub(crate) fn read_settled_except(
+    discovery: &Discovery,
+    start: Aggregates,
+    limits: &ReadLimits,
+    on_file: &(dyn Fn() + Sync),
+    counted: &Counted<'_>,
+) -> (RunSummary, Aggregates) {
     let mut summary = summary_of(discovery);
-    let mut agg = read_all(start, &discovery.files, limits, on_file);
+    let mut agg = read_all(start, &discovery.files, limits, on_file, counted);
     agg.settle();
     summary.reports = std::mem::take(&mut agg.reports);
     for kind in summary.reports.iter().filter_map(|r| r.non_event) {

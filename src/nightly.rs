@@ -7,7 +7,9 @@
 //!
 //! 1. **Input.** A file whose absolute path, size and modification time are in the
 //!    manifest is not read again; a file that changed is read again (its records already
-//!    counted are recognised by eventID, for the days whose eventIDs are kept). A
+//!    counted are recognised by eventID, for the days whose eventIDs are kept). A file
+//!    whose bytes (SHA-256, hashed as read) are what the manifest records for its path,
+//!    or for a path no longer found, was only touched or moved: it is not counted. A
 //!    file whose S3-layout date lies before the kept history is not read.
 //! 2. **Counts.** The state's aggregates (the retained days) are the start, and the new
 //!    files are absorbed into them as a batch run absorbs files.
@@ -22,8 +24,9 @@
 //!    whose End is not is *open*: the next night writes its End under the same
 //!    sharedEventID. A record already written (by eventID) is never written again, so
 //!    running the same night twice writes nothing the second time.
-//! 5. **Commit.** The caller writes the records, commits its outputs, then saves the new
-//!    state (the commit point, see [`crate::state`]). A run killed before the state is
+//! 5. **Commit.** The caller writes the records (after those a sink missed on an
+//!    earlier run, kept in the state per sink), commits its outputs, keeps what a sink
+//!    did not take, then saves the new state (the commit point, see [`crate::state`]). A run killed before the state is
 //!    saved leaves the old state; the next run does the same work again and writes the
 //!    same records, byte for byte (a SIEM deduplicates them by eventID).
 
@@ -74,7 +77,14 @@ pub struct NightSummary {
     /// Runs the state had seen before this one.
     pub earlier_runs: u64,
     pub already_read: usize,
+    /// Files read again because their size or time changed, and their content did.
     pub changed: Vec<String>,
+    /// Files whose time (or size) changed but whose content had been counted already,
+    /// at the same path: not counted again.
+    pub same_content: Vec<String>,
+    /// Files at a new path whose content had been counted at a path now gone (a moved
+    /// folder): not counted again.
+    pub moved: Vec<String>,
     pub new_files: usize,
     pub too_old: usize,
     pub previous_watermark: Option<Minute>,
@@ -137,24 +147,28 @@ pub fn run(
     let known: BTreeMap<&str, &InputEntry> = prev.iter().flat_map(|p| p.inputs.iter()).map(|e| (e.path.as_str(), e)).collect();
     let mut manifest: Vec<InputEntry> = Vec::new();
     let mut to_read: Vec<InputFile> = Vec::new();
+    // For each file to read, its entry in `manifest` (standard input has none).
+    let mut entry_of: Vec<Option<usize>> = Vec::new();
     for file in std::mem::take(&mut discovery.files) {
         if let InputFile::S3(object) = &file {
             // An object is known by its key and ETag (its size too).
-            let entry = InputEntry { path: object.url(), size: object.size, mtime_ns: 0, etag: object.etag.clone() };
+            let entry = InputEntry { path: object.url(), size: object.size, mtime_ns: 0, etag: object.etag.clone(), sha256: None };
             match known.get(entry.path.as_str()) {
-                Some(old) if **old == entry => {
+                Some(old) if old.is_same_file(&entry) => {
                     note.already_read += 1;
-                    manifest.push(entry);
+                    manifest.push(InputEntry { sha256: old.sha256.clone(), ..entry });
                     continue;
                 }
                 Some(_) => note.changed.push(entry.path.clone()),
                 None => note.new_files += 1,
             }
+            entry_of.push(Some(manifest.len()));
             manifest.push(entry);
             to_read.push(file);
             continue;
         }
         let InputFile::Path(path) = &file else {
+            entry_of.push(None);
             to_read.push(file);
             continue;
         };
@@ -165,18 +179,20 @@ pub fn run(
             continue;
         }
         let Some(entry) = state::input_entry(path) else {
+            entry_of.push(None);
             to_read.push(file);
             continue;
         };
         match known.get(entry.path.as_str()) {
-            Some(old) if **old == entry => {
+            Some(old) if old.is_same_file(&entry) => {
                 note.already_read += 1;
-                manifest.push(entry);
+                manifest.push(InputEntry { sha256: old.sha256.clone(), ..entry });
                 continue;
             }
-            Some(_) => note.changed.push(path.display().to_string()),
+            Some(_) => note.changed.push(entry.path.clone()),
             None => note.new_files += 1,
         }
+        entry_of.push(Some(manifest.len()));
         manifest.push(entry);
         to_read.push(file);
     }
@@ -189,7 +205,32 @@ pub fn run(
     // With --models the table holds the records this run read (the state keeps counts,
     // not cells).
     start.cells = outputs.counts.is_some().then(Default::default);
-    let (mut summary, agg) = engine::read_settled(&discovery, start, &inputs.limits, on_file);
+    let content = Content::of(prev.as_ref(), &manifest);
+    let hashes: std::sync::Mutex<Vec<(usize, String, Recognised)>> = std::sync::Mutex::default();
+    let counted = |i: usize, batch: &ingest::FileBatch| {
+        let (Some(Some(m)), Some(sha256)) = (entry_of.get(i), batch.sha256.as_ref()) else { return false };
+        let recognised = content.recognise(&manifest[*m].path, sha256);
+        if let Ok(mut h) = hashes.lock() {
+            h.push((*m, sha256.clone(), recognised));
+        }
+        recognised != Recognised::New
+    };
+    let (mut summary, agg) = engine::read_settled_except(&discovery, start, &inputs.limits, on_file, &counted);
+    for (m, sha256, recognised) in hashes.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let path = &manifest[m].path;
+        match recognised {
+            Recognised::New => {}
+            Recognised::Touched => {
+                note.changed.retain(|p| p != path);
+                note.same_content.push(path.clone());
+            }
+            Recognised::Moved => {
+                note.new_files = note.new_files.saturating_sub(1);
+                note.moved.push(path.clone());
+            }
+        }
+        manifest[m].sha256 = Some(sha256);
+    }
     tracing::info!(records = agg.stats.records, series = agg.series.len(), "input read");
 
     let settle = settle_minutes(params);
@@ -266,6 +307,7 @@ pub fn run(
             emitted,
             open: decided.open,
             models: Vec::new(),
+            undelivered: prev.as_ref().map(|p| p.undelivered.clone()).unwrap_or_default(),
         },
         retained,
     };
@@ -275,7 +317,54 @@ pub fn run(
 }
 
 fn empty_meta(settings: Settings) -> Meta {
-    Meta { settings, watermark: None, next_bound: None, kept_from: None, runs: 0, inputs: Vec::new(), emitted: Vec::new(), open: Vec::new(), models: Vec::new() }
+    Meta {
+        settings,
+        watermark: None,
+        next_bound: None,
+        kept_from: None,
+        runs: 0,
+        inputs: Vec::new(),
+        emitted: Vec::new(),
+        open: Vec::new(),
+        models: Vec::new(),
+        undelivered: Vec::new(),
+    }
+}
+
+/// Whether a file read this run holds content an earlier run counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recognised {
+    New,
+    /// The same path, with the content recorded for it.
+    Touched,
+    /// A new path, with the content of a file whose path is gone.
+    Moved,
+}
+
+/// The content hashes of the files earlier runs read: per path, and those of paths not
+/// seen this run (a file found at a new path with one of these was moved).
+struct Content<'a> {
+    at_path: BTreeMap<&'a str, &'a str>,
+    gone: BTreeSet<&'a str>,
+}
+
+impl<'a> Content<'a> {
+    fn of(prev: Option<&'a Meta>, manifest: &[InputEntry]) -> Self {
+        let present: BTreeSet<&str> = manifest.iter().map(|e| e.path.as_str()).collect();
+        let hashed = prev.iter().flat_map(|p| p.inputs.iter()).filter_map(|e| Some((e.path.as_str(), e.sha256.as_deref()?)));
+        let at_path: BTreeMap<&str, &str> = hashed.collect();
+        let gone = at_path.iter().filter(|(path, _)| !present.contains(*path)).map(|(_, sha)| *sha).collect();
+        Self { at_path, gone }
+    }
+
+    fn recognise(&self, path: &str, sha256: &str) -> Recognised {
+        match self.at_path.get(path) {
+            Some(known) if *known == sha256 => Recognised::Touched,
+            Some(_) => Recognised::New,
+            None if self.gone.contains(sha256) => Recognised::Moved,
+            None => Recognised::New,
+        }
+    }
 }
 
 fn changed_settings(old: &Settings, new: &Settings) -> Vec<String> {

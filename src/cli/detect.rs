@@ -11,7 +11,7 @@ use trailsight::detect::DetectParams;
 use trailsight::engine::{self, EngineError, Outputs};
 use trailsight::nightly::{self, Mode, NightParams};
 use trailsight::sink::{self, Deliveries, FileKind, SinkOptions, SinkSpec, Staged};
-use trailsight::state::StateDir;
+use trailsight::state::{StateDir, Undelivered};
 use trailsight::time::{parse_cli_time, Minute};
 
 /// Find unusual API call and error rates in CloudTrail logs.
@@ -130,7 +130,8 @@ pub struct DetectArgs {
     /// read and write calls; their records say sourceEventCategory "Data").
     #[arg(long, value_enum, value_delimiter = ',', default_value = "management")]
     event_categories: Vec<EventCategory>,
-    /// Exit with status 1 when any file or record had to be skipped.
+    /// Exit with status 1 when any file or record had to be skipped, writing no output
+    /// file, posting nothing, and (with --models) leaving the state as it was.
     #[arg(long)]
     strict: bool,
     /// No summary on standard error.
@@ -331,6 +332,7 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
     if state.is_some() {
         tracing::info!("state loaded");
     }
+    let waiting = carry_undelivered(state.as_ref(), mode, &commits.insights, args.quiet);
     let models_root = state_dir.as_ref().and_then(|d| d.root().canonicalize().ok());
     let progress = Progress::new(args.quiet);
     let admit = |f: &trailsight::ingest::InputFile| {
@@ -359,10 +361,30 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
     progress.finish();
     match outcome {
         Ok((mut run, next)) => {
+            let strict_failed = args.strict && (run.files_with_issues().next().is_some() || !run.unreadable_paths.is_empty());
+            if strict_failed {
+                // A failed run: nothing is committed, the state does not advance, and
+                // the next run (after the input is fixed) does this one's work again.
+                drop(commits);
+                if !args.quiet {
+                    summary::print(&run);
+                }
+                let state = if state_dir.is_some() { "; the state is as before this run" } else { "" };
+                eprintln!("trailsight: error: --strict: input was skipped (above): no output file written and nothing sent{state}");
+                return Ok(ExitCode::from(super::EXIT_FAILURE));
+            }
             // Outputs first, then the state (the commit point): a crash between the two
-            // writes the same records again next run, never loses one.
-            let undelivered = commits.commit()?;
-            if let (Some(dir), Some(next)) = (&state_dir, next) {
+            // writes the same records again next run, never loses one. Records a sink
+            // did not take stay in the state, for the next run to deliver.
+            let (undelivered, kept) = commits.commit()?;
+            if let (Some(dir), Some(mut next)) = (&state_dir, next) {
+                if mode == Mode::Detect {
+                    for k in &kept {
+                        let n = engine::plural(k.records.len() as u64, "record");
+                        eprintln!("trailsight: error: --sink {}: {n} not delivered, kept in the state: the next run delivers them first", k.sink);
+                    }
+                    next.meta.undelivered = waiting.into_iter().chain(kept).collect();
+                }
                 let size = dir.save(&next).map_err(|e| anyhow::anyhow!("--models: {e}"))?;
                 if let Some(night) = run.night.as_mut() {
                     night.size = size;
@@ -371,9 +393,7 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
             if !args.quiet {
                 summary::print(&run);
             }
-            let failed = (args.strict && (run.files_with_issues().next().is_some() || !run.unreadable_paths.is_empty()))
-                || (!refused.is_empty() && !args.allow_unverified)
-                || undelivered > 0;
+            let failed = (!refused.is_empty() && !args.allow_unverified) || undelivered > 0;
             Ok(ExitCode::from(if failed { super::EXIT_FAILURE } else { 0 }))
         }
         Err(EngineError::NothingRead { why, summary: run }) => {
@@ -440,15 +460,17 @@ struct Commits {
 impl Commits {
     /// Renames every output into place and delivers to every sink; returns how many
     /// Insight records the S3 layout refused plus how many sinks failed (each reported
-    /// here: they make the exit status 1).
-    fn commit(self) -> anyhow::Result<usize> {
+    /// here: they make the exit status 1), and the records each failed sink did not take.
+    fn commit(self) -> anyhow::Result<(usize, Vec<Undelivered>)> {
         for staged in [self.counts, self.explanations].into_iter().flatten() {
             let target = staged.target().display().to_string();
             staged.commit().with_context(|| format!("cannot write {target}"))?;
         }
         let mut undelivered = 0;
-        for (name, result) in self.insights.commit() {
-            match result {
+        let mut kept = Vec::new();
+        for outcome in self.insights.commit_each() {
+            let name = outcome.name;
+            match outcome.result {
                 Ok(done) => {
                     report_refused(&name, &done.refused);
                     undelivered += done.refused.len();
@@ -458,9 +480,36 @@ impl Commits {
                     undelivered += 1;
                 }
             }
+            if !outcome.undelivered.is_empty() {
+                kept.push(Undelivered { sink: name, records: outcome.undelivered });
+            }
         }
-        Ok(undelivered)
+        Ok((undelivered, kept))
     }
+}
+
+/// Hands the records earlier runs could not deliver to this run's sinks of the same
+/// name (a `detect` run; `train` delivers nothing); returns those whose sink this run
+/// does not name, which stay in the state.
+fn carry_undelivered(state: Option<&trailsight::state::ModelState>, mode: Mode, deliveries: &Deliveries, quiet: bool) -> Vec<Undelivered> {
+    let Some(state) = state else { return Vec::new() };
+    let mut waiting = Vec::new();
+    for u in &state.meta.undelivered {
+        if mode == Mode::Detect && deliveries.carry(&u.sink, u.records.clone()) {
+            if quiet {
+                continue;
+            }
+            eprintln!("trailsight: note: --sink {}: {} an earlier run could not deliver are delivered first", u.sink, engine::plural(u.records.len() as u64, "record"));
+        } else {
+            eprintln!(
+                "trailsight: warning: {} for --sink {} wait in the state (an earlier run could not deliver them; a run that names this sink will)",
+                engine::plural(u.records.len() as u64, "record"),
+                u.sink
+            );
+            waiting.push(u.clone());
+        }
+    }
+    waiting
 }
 
 /// One line per account, region and reason: a forged value repeats in every record.

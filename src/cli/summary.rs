@@ -86,6 +86,19 @@ fn night_lines(run: &RunSummary) -> Vec<String> {
     for path in n.changed.iter().take(5) {
         out.push(format!("    changed since it was read: {path}"));
     }
+    if !n.same_content.is_empty() || !n.moved.is_empty() {
+        out.push(format!(
+            "  files only touched or moved (content already counted, not counted again): {} touched at the same path, {} moved to a new path",
+            n.same_content.len(),
+            n.moved.len()
+        ));
+    }
+    for path in n.same_content.iter().take(5) {
+        out.push(format!("    touched, same content: {path}"));
+    }
+    for path in n.moved.iter().take(5) {
+        out.push(format!("    moved, content already counted: {path}"));
+    }
     if let Some(w) = n.watermark {
         let before = n.previous_watermark.map(|p| format!(" (last run: {})", format_minute(p))).unwrap_or_default();
         out.push(format!("  judged up to {} (newest data minus the delivery lag){before}", format_minute(w)));

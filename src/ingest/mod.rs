@@ -13,6 +13,7 @@
 pub mod counts;
 mod decode;
 mod discover;
+mod hashing;
 mod inflate;
 mod parse;
 mod read_only;
@@ -45,6 +46,8 @@ pub struct FileBatch {
     /// For a counts table of version 2, the records each day (of eventTime) held in the
     /// logs it was made from, every category and duplicates included.
     pub day_records: Vec<(crate::aggregate::Day, u64)>,
+    /// SHA-256 of the file's bytes as stored, hex, when it was read to its end.
+    pub sha256: Option<String>,
 }
 
 /// Bounds on what reading one input file may cost.
@@ -106,7 +109,9 @@ pub fn read_file_with(file: &InputFile, limits: &ReadLimits) -> FileBatch {
         Ok((reader, size)) => {
             batch.source_id = size.and_then(|size| path_of(file).map(|p| source_id(p, size)));
             let is_log = path_of(file).is_some_and(discover::is_log_location);
-            read_source(reader, limits, is_log, &mut batch);
+            let mut hashing = hashing::Hashing::new(reader);
+            read_source(&mut hashing, limits, is_log, &mut batch);
+            batch.sha256 = hashing.sha256_of_whole(size);
         }
         Err(e) => batch.report.problems.push(FileProblem::Unreadable(e.to_string())),
     }

@@ -1,7 +1,7 @@
 //! Averages as AWS prints them: rounded to 10 decimal places, never with an exponent,
 //! without trailing zeros (`0.0000882145`, `0.6`, `664`).
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 /// A per-minute average that serialises in AWS's number format.
@@ -25,6 +25,12 @@ impl Serialize for Average {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let raw = RawValue::from_string(format_average(self.0)).map_err(serde::ser::Error::custom)?;
         raw.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Average {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        f64::deserialize(d).map(Self)
     }
 }
 

@@ -62,6 +62,14 @@ impl AtomicFile {
         self.out.as_mut().ok_or_else(|| io::Error::other("temporary file not open"))
     }
 
+    /// Writes out and syncs what is buffered, without making it visible: a full disk
+    /// fails here, before the file (or any file committed after this call) appears.
+    pub fn prepare(&mut self) -> io::Result<()> {
+        let out = self.out()?;
+        out.flush()?;
+        out.get_ref().sync_all()
+    }
+
     /// Flushes, syncs and renames the file over its final name. An output with no byte
     /// written becomes an empty file: the run produced it, and empty is its content.
     pub fn commit(mut self) -> io::Result<()> {

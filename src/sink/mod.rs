@@ -28,7 +28,7 @@ mod s3;
 mod spec;
 
 pub use atomic::{stage, AtomicFile, Staged, StagedWriter};
-pub use destination::{fan_out, Delivered, Deliveries, DeliveryError, Destination, Named};
+pub use destination::{fan_out, Delivered, Deliveries, DeliveryError, Destination, Named, Outcome};
 pub use file::{Encoding, FileDestination, LayoutDestination};
 pub use spec::{FileKind, SinkOptions, SinkSpec, SpecError};
 pub use outdir::{Committed, LayoutCommit, MANIFEST};

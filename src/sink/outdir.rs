@@ -102,9 +102,14 @@ impl LayoutCommit {
 
     /// Makes the run's files visible and removes what they replace (module doc).
     pub fn commit(self) -> io::Result<Committed> {
-        let staging = std::mem::take(&mut *self.staging.lock().map_err(|_| io::Error::other("the sink panicked"))?);
+        let mut staging = std::mem::take(&mut *self.staging.lock().map_err(|_| io::Error::other("the sink panicked"))?);
         if !staging.finished {
             return Err(io::Error::other("the output was not finished; nothing committed"));
+        }
+        // Every file written out first: a full disk fails the commit before any file
+        // appears, so the caller may hand all its records again next run.
+        for staged in &mut staging.files {
+            staged.file.prepare()?;
         }
         let previous = Manifest::read(&self.root);
         let current = if self.keep_earlier { previous.union(&Manifest::of(&staging.files)) } else { Manifest::of(&staging.files) };

@@ -13,10 +13,13 @@
 //! - `aggregates.bin`: the rest of the retained aggregates ([`codec`]).
 //!
 //! A run writes the next generation into a temporary folder, syncs every file and the
-//! folder, renames it to `state-<N+1>`, then replaces `CURRENT` by rename: that rename
-//! is the commit point. A run killed at any moment leaves `CURRENT` naming the previous
-//! generation, whole; leftovers are removed by the next run, under the lock
-//! ([`lock`]) that keeps two runs from sharing a folder.
+//! folder, renames it to `state-<N+1>`, then replaces `CURRENT` (the generation's name
+//! and the SHA-256 of its `state.json`) by rename: that rename is the commit point. A
+//! run killed at any moment leaves `CURRENT` naming the previous generation, whole;
+//! leftovers are removed by the next run, under the lock ([`lock`]) that keeps two runs
+//! from sharing a folder. A generation never exists without `CURRENT` (the first is
+//! renamed into place after `CURRENT` is written), so a folder without it is damaged,
+//! and refused.
 
 pub mod codec;
 mod lock;
@@ -43,6 +46,7 @@ const CURRENT: &str = "CURRENT";
 const STATE_JSON: &str = "state.json";
 const COUNTS: &str = "counts.parquet";
 const AGGREGATES: &str = "aggregates.bin";
+const FIRST_GENERATION: &str = "state-000001";
 
 /// Why a state folder cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +84,28 @@ pub struct InputEntry {
     /// An S3 object's ETag, which changes with its content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// SHA-256 of the file's bytes as stored, hex, when it was read whole: a file that
+    /// is only touched or moved is recognised by it and not counted again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl InputEntry {
+    /// True when `other` is this file unchanged: same path, size, modification time
+    /// and ETag (the content hash is known only once a file is read).
+    pub fn is_same_file(&self, other: &Self) -> bool {
+        (&self.path, self.size, self.mtime_ns, &self.etag) == (&other.path, other.size, other.mtime_ns, &other.etag)
+    }
+}
+
+/// Insight records a sink has not accepted yet (it failed, or its records could not be
+/// staged): the next run that names the sink delivers them before its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Undelivered {
+    /// The sink, as `--sink` names it (`--out DIR/` is `s3-layout:DIR/`).
+    pub sink: String,
+    /// The records, in the order they are to be delivered.
+    pub records: Vec<crate::insight::InsightRecord>,
 }
 
 /// An Insight record already written, by its eventID.
@@ -142,6 +168,9 @@ pub struct Meta {
     pub emitted: Vec<Emitted>,
     pub open: Vec<OpenInsight>,
     pub models: Vec<StoredModel>,
+    /// Records decided by earlier runs that a sink has not accepted yet, per sink.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undelivered: Vec<Undelivered>,
 }
 
 /// The whole state in memory.
@@ -237,46 +266,100 @@ impl StateDir {
         &self.root
     }
 
-    /// The generation `CURRENT` names, if any.
-    fn current(&self) -> Result<Option<String>, StateError> {
+    /// The generation `CURRENT` names and the SHA-256 of its `state.json` it records
+    /// (`None` in a `CURRENT` written before states were checksummed), if any.
+    fn current(&self) -> Result<Option<Pointer>, StateError> {
         let path = self.root.join(CURRENT);
         match fs::read_to_string(&path) {
             Ok(text) => {
-                let name = text.trim().to_string();
+                let mut lines = text.lines();
+                let name = lines.next().unwrap_or("").trim().to_string();
                 if !is_generation(&name) {
                     return Err(corrupt(&path, format!("it names {name:?}, not a state-<N> folder")));
                 }
-                Ok(Some(name))
+                let sha256 = match lines.next().map(str::trim).filter(|l| !l.is_empty()) {
+                    None => None,
+                    Some(line) => match line.strip_prefix("sha256 ") {
+                        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => Some(hex.to_ascii_lowercase()),
+                        _ => return Err(corrupt(&path, format!("its second line {line:?} is not `sha256 <64 hex digits>`"))),
+                    },
+                };
+                Ok(Some(Pointer { generation: name, sha256 }))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StateError::Io { path, source: e }),
         }
     }
 
+    /// The folder's entries (names), sorted.
+    fn entries(&self) -> Result<Vec<String>, StateError> {
+        let entries = fs::read_dir(&self.root).map_err(io_error(&self.root))?;
+        let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Refuses a folder whose state is damaged: generations without the `CURRENT` that
+    /// names one (only a deletion makes that: a run commits a generation only after
+    /// `CURRENT` exists), or a `CURRENT` naming a missing generation. The one exception
+    /// is a first run killed between writing `CURRENT` and renaming its folder into
+    /// place: its `CURRENT` names `state-000001` and the folder is still temporary; that
+    /// run committed nothing, and both are removed.
+    fn check_current(&self) -> Result<(), StateError> {
+        let names = self.entries()?;
+        let current_path = self.root.join(CURRENT);
+        let Some(pointer) = self.current()? else {
+            if let Some(found) = names.iter().rfind(|n| is_generation(n)) {
+                return Err(corrupt(
+                    &current_path,
+                    format!(
+                        "it is missing, yet {found} is there: a run never leaves a state without it, so the state is damaged. \
+                         Write {found:?} into {CURRENT} to use that state, or move the folder away to start over"
+                    ),
+                ));
+            }
+            return Ok(());
+        };
+        if names.contains(&pointer.generation) {
+            return Ok(());
+        }
+        let first_uncommitted = pointer.generation == FIRST_GENERATION && names.iter().any(|n| n.starts_with(&format!(".{FIRST_GENERATION}.tmp-")));
+        if first_uncommitted && !names.iter().any(|n| is_generation(n)) {
+            tracing::info!("removing the state of a first run that was killed before its commit");
+            return fs::remove_file(&current_path).map_err(io_error(&current_path));
+        }
+        Err(corrupt(&current_path, format!("it names {}, which is missing: the state is damaged", pointer.generation)))
+    }
+
     /// Removes generations other than the current one and temporary folders.
     fn remove_leftovers(&self) -> Result<(), StateError> {
-        let current = self.current()?;
-        let entries = fs::read_dir(&self.root).map_err(io_error(&self.root))?;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            let stale = (is_generation(&name) && Some(&name) != current.as_ref()) || name.starts_with(".state-") || name.starts_with(".CURRENT.tmp");
-            if stale {
-                let path = entry.path();
-                let gone = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
-                gone.map_err(io_error(&path))?;
-            }
+        self.check_current()?;
+        let Some(current) = self.current()?.map(|p| p.generation) else {
+            return self.remove_where(|name| name.starts_with(".state-") || name.starts_with(".CURRENT.tmp"));
+        };
+        self.remove_where(|name| (is_generation(name) && name != current) || name.starts_with(".state-") || name.starts_with(".CURRENT.tmp"))
+    }
+
+    fn remove_where(&self, stale: impl Fn(&str) -> bool) -> Result<(), StateError> {
+        for name in self.entries()?.into_iter().filter(|n| stale(n)) {
+            let path = self.root.join(&name);
+            let gone = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            gone.map_err(io_error(&path))?;
         }
         Ok(())
     }
 
     /// The state, or `None` when the folder has none yet.
     pub fn load(&self) -> Result<Option<ModelState>, StateError> {
-        let Some(generation) = self.current()? else {
+        let Some(pointer) = self.current()? else {
             return Ok(None);
         };
-        let folder = self.root.join(&generation);
+        let folder = self.root.join(&pointer.generation);
         let json_path = folder.join(STATE_JSON);
         let text = fs::read(&json_path).map_err(io_error(&json_path))?;
+        if pointer.sha256.as_ref().is_some_and(|sum| *sum != sha256_hex(&text)) {
+            return Err(corrupt(&json_path, format!("its content is not what {CURRENT} recorded (SHA-256 differs)")));
+        }
         let file = parse_state_json(&json_path, &text)?;
         let read_checked = |name: &str| -> Result<Vec<u8>, StateError> {
             let path = folder.join(name);
@@ -296,8 +379,9 @@ impl StateDir {
 
     /// Writes `state` as the next generation and commits it; returns its size.
     pub fn save(&self, state: &ModelState) -> Result<StateSize, StateError> {
-        let next = match self.current()? {
-            Some(name) => name.trim_start_matches("state-").parse::<u64>().unwrap_or(0) + 1,
+        let previous = self.current()?;
+        let next = match &previous {
+            Some(p) => p.generation.trim_start_matches("state-").parse::<u64>().unwrap_or(0) + 1,
             None => 1,
         };
         let generation = format!("state-{next:06}");
@@ -331,17 +415,40 @@ impl StateDir {
         bytes_total += json.len() as u64;
         sync_dir(&temp)?;
         let folder = self.root.join(&generation);
-        fs::rename(&temp, &folder).map_err(io_error(&folder))?;
-        sync_dir(&self.root)?;
-        // The commit point: CURRENT names the new generation, atomically.
-        let pointer = self.root.join(format!(".CURRENT.tmp-{}", std::process::id()));
-        write_synced(&pointer, format!("{generation}\n").as_bytes())?;
-        let current = self.root.join(CURRENT);
-        fs::rename(&pointer, &current).map_err(io_error(&current))?;
-        sync_dir(&self.root)?;
+        let pointer = format!("{generation}\nsha256 {}\n", sha256_hex(&json));
+        if previous.is_some() {
+            fs::rename(&temp, &folder).map_err(io_error(&folder))?;
+            sync_dir(&self.root)?;
+            // The commit point: CURRENT names the new generation, atomically.
+            self.write_current(&pointer)?;
+        } else {
+            // A first state: CURRENT first, then the folder (the commit point), so that a
+            // generation never exists without CURRENT (see `check_current`).
+            self.write_current(&pointer)?;
+            fs::rename(&temp, &folder).map_err(io_error(&folder))?;
+            sync_dir(&self.root)?;
+        }
         tracing::info!(generation = %generation, "state committed");
         self.remove_leftovers()?;
         Ok(StateSize { bytes: bytes_total, ..state.size() })
+    }
+}
+
+/// What `CURRENT` holds.
+struct Pointer {
+    generation: String,
+    /// SHA-256 of the generation's `state.json`, hex.
+    sha256: Option<String>,
+}
+
+impl StateDir {
+    /// Replaces `CURRENT` by `text`, atomically.
+    fn write_current(&self, text: &str) -> Result<(), StateError> {
+        let temp = self.root.join(format!(".CURRENT.tmp-{}", std::process::id()));
+        write_synced(&temp, text.as_bytes())?;
+        let current = self.root.join(CURRENT);
+        fs::rename(&temp, &current).map_err(io_error(&current))?;
+        sync_dir(&self.root)
     }
 }
 
@@ -427,7 +534,7 @@ pub fn input_entry(path: &Path) -> Option<InputEntry> {
         Err(e) => -i64::try_from(e.duration().as_nanos()).unwrap_or(i64::MAX),
     };
     let path = std::path::absolute(path).ok()?;
-    Some(InputEntry { path: path.to_string_lossy().to_string(), size: meta.len(), mtime_ns, etag: None })
+    Some(InputEntry { path: path.to_string_lossy().to_string(), size: meta.len(), mtime_ns, etag: None, sha256: None })
 }
 
 /// The day a file's S3-layout path names (`.../YYYY/MM/DD/...`), if it has one.

@@ -22,10 +22,11 @@ fn sample() -> ModelState {
         next_bound: Some(29_459_500),
         kept_from: Some(29_000_000),
         runs: 2,
-        inputs: vec![InputEntry { path: "/logs/a.json.gz".into(), size: 10, mtime_ns: 1, etag: None }],
+        inputs: vec![InputEntry { path: "/logs/a.json.gz".into(), size: 10, mtime_ns: 1, etag: None, sha256: Some("ab".repeat(32)) }],
         emitted: vec![Emitted { event_id: "e".into(), minute: 29_459_520 }],
         open: vec![OpenInsight { shared_event_id: "s".into(), series: "x".into(), start: 29_459_520 }],
         models: vec![],
+        undelivered: vec![],
     };
     ModelState { meta, retained: r }
 }
@@ -67,8 +68,15 @@ fn another_version_or_a_damaged_file_is_refused_by_name() {
     let text = fs::read_to_string(&json).unwrap();
     fs::write(&json, text.replace("\"version\": 1", "\"version\": 2")).unwrap();
     let why = d.load().unwrap_err().to_string();
+    assert!(why.contains("state.json") && why.contains("not what CURRENT recorded"), "an edited state.json is damaged: {why}");
+    // As a later version would write it, with its own checksum.
+    let pointer = fs::read_to_string(dir.path().join("CURRENT")).unwrap();
+    let sum = hex::encode(ring::digest::digest(&ring::digest::SHA256, fs::read(&json).unwrap().as_slice()));
+    fs::write(dir.path().join("CURRENT"), format!("state-000001\nsha256 {sum}\n")).unwrap();
+    let why = d.load().unwrap_err().to_string();
     assert!(why.contains("version 2") && why.contains("reads version 1"), "{why}");
     fs::write(&json, &text).unwrap();
+    fs::write(dir.path().join("CURRENT"), pointer).unwrap();
     let bin = folder.join("aggregates.bin");
     let mut bytes = fs::read(&bin).unwrap();
     *bytes.last_mut().unwrap() ^= 1;
@@ -87,6 +95,31 @@ fn leftovers_of_a_killed_run_are_removed_and_the_state_kept() {
     let d = StateDir::open(dir.path()).unwrap();
     assert!(!dir.path().join("state-000002").exists());
     assert_eq!(d.load().unwrap(), Some(state));
+}
+
+#[test]
+fn a_first_run_killed_between_current_and_its_folder_left_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("CURRENT"), "state-000001\n").unwrap();
+    fs::create_dir(dir.path().join(".state-000001.tmp-1")).unwrap();
+    let d = StateDir::open(dir.path()).unwrap();
+    assert_eq!(d.load().unwrap(), None);
+    assert!(!dir.path().join("CURRENT").exists() && !dir.path().join(".state-000001.tmp-1").exists());
+    d.save(&sample()).unwrap();
+    assert_eq!(d.load().unwrap(), Some(sample()));
+}
+
+#[test]
+fn generations_without_current_or_a_current_naming_a_missing_one_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    StateDir::open(dir.path()).unwrap().save(&sample()).unwrap();
+    fs::remove_file(dir.path().join("CURRENT")).unwrap();
+    let why = StateDir::open(dir.path()).unwrap_err().to_string();
+    assert!(why.contains("CURRENT") && why.contains("missing") && why.contains("state-000001"), "{why}");
+    assert!(dir.path().join("state-000001/state.json").exists(), "nothing is removed");
+    fs::write(dir.path().join("CURRENT"), "state-000004\n").unwrap();
+    let why = StateDir::open(dir.path()).unwrap_err().to_string();
+    assert!(why.contains("state-000004, which is missing"), "{why}");
 }
 
 #[test]
