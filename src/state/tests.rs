@@ -26,6 +26,7 @@ fn sample() -> ModelState {
         emitted: vec![Emitted { event_id: "e".into(), minute: 29_459_520 }],
         open: vec![OpenInsight { shared_event_id: "s".into(), series: "x".into(), start: 29_459_520 }],
         models: vec![],
+        written: vec![WrittenInsight { series: "x".into(), start: 29_459_520, end: 29_459_530 }],
     };
     ModelState { meta, retained: r }
 }
