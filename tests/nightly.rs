@@ -202,9 +202,10 @@ enum KillAt {
     Marker(&'static str),
 }
 
-/// Runs `detect --models` with `-vv` and kills it with SIGKILL at `at`; returns whether
-/// the kill landed before the run ended.
-fn run_killed_at(live: &Path, models: &Path, out: &Path, at: KillAt) -> bool {
+/// Runs `detect --models` with `-vv` and kills it with SIGKILL at `at`. A run killed at
+/// a time is not waited for (as `timeout -s KILL` does not): the next run may start
+/// while the kernel is still tearing it down. Returns the killed process, to reap.
+fn run_killed_at(live: &Path, models: &Path, out: &Path, at: KillAt) -> std::process::Child {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("trailsight"))
         .arg("-vv")
         .arg("detect")
@@ -221,10 +222,9 @@ fn run_killed_at(live: &Path, models: &Path, out: &Path, at: KillAt) -> bool {
     match at {
         KillAt::Millis(ms) => {
             // Drain the log so the run never blocks on a full pipe.
-            let drain = std::thread::spawn(move || std::io::copy(&mut BufReader::new(stderr), &mut std::io::sink()));
+            std::thread::spawn(move || std::io::copy(&mut BufReader::new(stderr), &mut std::io::sink()));
             std::thread::sleep(std::time::Duration::from_millis(ms));
             let _ = child.kill();
-            let _ = drain.join();
         }
         KillAt::Marker(marker) => {
             for line in BufReader::new(stderr).lines() {
@@ -236,12 +236,11 @@ fn run_killed_at(live: &Path, models: &Path, out: &Path, at: KillAt) -> bool {
             }
         }
     }
-    let status = child.wait().unwrap();
-    status.signal() == Some(libc::SIGKILL)
+    child
 }
 
 /// Issue 21, item 4: a run killed in its first second (loading the state, listing the
-/// input) or at any later stage, then run again, writes byte for byte what one
+/// input) or at any later stage, then run again at once, writes byte for byte what one
 /// uninterrupted run writes, night after night.
 #[test]
 fn a_run_killed_at_any_point_then_run_again_writes_each_record_once() {
@@ -261,11 +260,10 @@ fn a_run_killed_at_any_point_then_run_again_writes_each_record_once() {
     for (i, (day, last)) in NIGHTS.iter().zip(late).enumerate() {
         deliver_up_to(&h.sim, &live, day);
         let mut written_by_killed = Vec::new();
+        let mut killed = Vec::new();
         for (k, at) in early.iter().chain([&last]).enumerate() {
             let killed_out = dir.path().join(format!("killed-{i}-{k}.json"));
-            let killed = run_killed_at(&live, &models, &killed_out, *at);
-            assert!(killed || matches!(at, KillAt::Millis(_)), "night {i}: the run was killed at {at:?} before it ended");
-            kills += usize::from(killed);
+            killed.push((*at, run_killed_at(&live, &models, &killed_out, *at)));
             let out = read_or_empty(&killed_out);
             if !out.is_empty() {
                 written_by_killed = out;
@@ -273,6 +271,11 @@ fn a_run_killed_at_any_point_then_run_again_writes_each_record_once() {
         }
         let rerun_out = dir.path().join(format!("rerun-{i}.json"));
         night(&live, &models, &rerun_out);
+        for (at, mut child) in killed {
+            let status = child.wait().unwrap();
+            assert!(status.signal() == Some(libc::SIGKILL) || matches!(at, KillAt::Millis(_)), "night {i}: the run was killed at {at:?} before it ended");
+            kills += usize::from(status.signal() == Some(libc::SIGKILL));
+        }
         let rerun = read_or_empty(&rerun_out);
         // A killed run commits its output only once it got past its outputs; then the
         // re-run writes them again identically (state not committed) or nothing (state
@@ -285,6 +288,32 @@ fn a_run_killed_at_any_point_then_run_again_writes_each_record_once() {
     }
     assert!(kills >= NIGHTS.len() * 2, "most runs were killed before they ended ({kills})");
     assert_eq!(String::from_utf8_lossy(&all), String::from_utf8_lossy(&h.batch), "the killed and re-run nights write what the batch run writes");
+}
+
+/// Issue 21, item 4: a run started while a killed run is still being torn down (it
+/// holds the lock a moment after its parent saw it killed) waits for it, instead of
+/// being refused and leaving the night's work to the next night. The holder here is a
+/// process that took the lock and exited unreaped (a zombie) while a child it forked
+/// keeps the lock a second longer.
+#[test]
+fn a_run_started_while_a_killed_run_is_still_exiting_waits_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    let script = "import fcntl, os, sys, time\n\
+                  f = open(sys.argv[1], 'a')\n\
+                  fcntl.flock(f, fcntl.LOCK_EX)\n\
+                  if os.fork() == 0:\n    time.sleep(1.0)\n    os._exit(0)\n\
+                  print('locked', flush=True)\n\
+                  os._exit(0)\n";
+    let mut holder = std::process::Command::new("python3").arg("-c").arg(script).arg(models.join("lock")).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "locked");
+    let out = common::trailsight().arg("detect").arg(common::fixtures().join("real-cloudtrail")).arg("--models").arg(&models).output().unwrap();
+    holder.wait().unwrap();
+    assert!(out.status.success(), "the run waits for a holder on its way out: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(models.join("CURRENT").is_file());
 }
 
 /// A copy of a fixture state folder, to run on (a run takes the folder's lock and may
