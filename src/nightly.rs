@@ -13,7 +13,9 @@
 //!    files are absorbed into them as a batch run absorbs files.
 //! 3. **Judging.** The watermark is the newest minute of data minus the delivery lag:
 //!    CloudTrail delivers files up to about 15 minutes late, so later minutes are not
-//!    complete yet. Detection runs, as in a batch run, from the day before the first
+//!    complete yet. Data after the wall clock or far ahead of its scope's data does not
+//!    count as newest ([`skew`]); data that arrived behind the last bound is judged
+//!    again within a window, or named ([`late`]). Detection runs, as in a batch run, from the day before the first
 //!    minute still undecided, with the same baselines and the same weekly behaviour
 //!    models (kept in the state, refitted only when their training windows changed).
 //! 4. **Records.** An insight's Start is written once its first minutes, and the

@@ -1,8 +1,10 @@
 //! Nightly runs with a model state (issue 11, SPEC §7): `train` on days 1-7, then
 //! `detect --models` after each of days 8, 9 and 10 is delivered, must write exactly the
 //! records one batch run over days 1-10 writes, in the same order; a night run again
-//! writes nothing; a run killed with SIGKILL while reading, detecting or writing the
-//! state, then run again, writes each record once.
+//! writes nothing; a run killed with SIGKILL in its first 500 ms or while reading,
+//! detecting or writing the state, then run again, writes each record once. Issue 21:
+//! a record dated ahead never blinds the following nights, and a late file is judged
+//! or named.
 //!
 //! The history is simulated (a development seed), with one more anomaly spliced in: a
 //! burst of CreateSnapshot by an unknown user from 21:30 on day 8 to 00:40 on day 9, whose
