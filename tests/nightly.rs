@@ -500,35 +500,35 @@ fn judged_up_to(summary: &str) -> &str {
 }
 
 /// One call of an API no one else calls, by a user no one else is, `ahead` minutes after
-/// the newest minute of night 8's data, delivered with night 8.
-fn deliver_skewed_call(live: &Path, ahead: i64) {
+/// the newest minute of night `i`'s data, delivered with night `i`.
+fn deliver_skewed_call(live: &Path, i: usize, ahead: i64) {
     let (account, folder) = account_folder(live);
-    let newest = trailsight::time::parse_cli_time("2026-01-12T23:59:00Z").unwrap();
-    let record = call(&account, "skewed-clock", "ec2.amazonaws.com", "CreateTags", newest + ahead, 1, ahead);
-    deliver_file(&folder, &account, "2026/01/12", "20260112T2355Z", "skewSKEWskewSKEW", vec![record]);
+    let day = NIGHTS[i];
+    let newest = trailsight::time::parse_cli_time(&format!("{}T23:59:00Z", day.replace('/', "-"))).unwrap();
+    let record = call(&account, "skewed-clock", "ec2.amazonaws.com", "CreateTags", newest + ahead, 1, ahead * 10 + i as i64);
+    let stamp = format!("{}T2355Z", day.replace('/', ""));
+    deliver_file(&folder, &account, day, &stamp, "skewSKEWskewSKEW", vec![record]);
 }
 
-/// Issue 21, item 2: one record dated ahead of the rest (a minute, an hour, a day, three
-/// and six days) on night 8 never suppresses the insights of the following nights: the
-/// nights still write every insight the batch run writes. A day or more ahead, it does
-/// not move the watermark, and the summary says so.
+/// Issue 21, item 2: each night, one record dated ahead of the rest of that night's data
+/// (a minute, an hour, a day, three and six days) never suppresses the insights of the
+/// following nights: the nights still write every insight the batch run writes. A day
+/// or more ahead, it does not move the watermark, and the summary says so.
 #[test]
 fn a_record_dated_ahead_never_blinds_the_following_nights() {
     let h = history();
     let batch = insight_ids(&h.batch);
     for (ahead, far) in [(1, false), (60, false), (24 * 60, true), (3 * 24 * 60, true), (6 * 24 * 60, true)] {
         let dir = tempfile::tempdir().unwrap();
-        let skew = |i: usize, live: &Path| {
-            if i == 0 {
-                deliver_skewed_call(live, ahead);
-            }
-        };
-        let (all, summaries) = nights_with(dir.path(), &skew, &|_| None);
+        let (all, summaries) = nights_with(dir.path(), &|i, live| deliver_skewed_call(live, i, ahead), &|_| None);
         assert_eq!(insight_ids(&all), batch, "a record {ahead} minutes ahead: the nights write the batch run's insights\n{}", summaries.join("\n"));
-        let warned = summaries[0].contains("far ahead of the rest of its data") && summaries[0].contains("did not move the watermark");
-        assert_eq!(warned, far, "{ahead} minutes ahead: {}", summaries[0]);
-        if far {
-            assert!(judged_up_to(&summaries[0]).contains("2026-01-12T23:"), "{ahead} minutes ahead: {}", summaries[0]);
+        for (i, summary) in summaries.iter().enumerate() {
+            let warned = summary.contains("far ahead of the rest of its data") && summary.contains("did not move the watermark");
+            assert_eq!(warned, far, "night {i}, {ahead} minutes ahead: {summary}");
+            if far {
+                let day = NIGHTS[i].replace('/', "-");
+                assert!(judged_up_to(summary).contains(&format!("judged up to {day}T23:")), "night {i}, {ahead} minutes ahead: {summary}");
+            }
         }
     }
 }
@@ -543,7 +543,7 @@ fn a_record_ahead_of_the_wall_clock_never_moves_the_watermark() {
     let clock = |i: usize| Some(["2026-01-13T00:30:00Z", "2026-01-14T00:30:00Z", "2026-01-15T00:30:00Z"][i].to_string());
     let skew = |i: usize, live: &Path| {
         if i == 0 {
-            deliver_skewed_call(live, 120);
+            deliver_skewed_call(live, 0, 120);
         }
     };
     let (all, summaries) = nights_with(dir.path(), &skew, &clock);
