@@ -15,7 +15,9 @@
 //!    files are absorbed into them as a batch run absorbs files.
 //! 3. **Judging.** The watermark is the newest minute of data minus the delivery lag:
 //!    CloudTrail delivers files up to about 15 minutes late, so later minutes are not
-//!    complete yet. Detection runs, as in a batch run, from the day before the first
+//!    complete yet. Data after the wall clock or far ahead of its scope's data does not
+//!    count as newest ([`skew`]); data that arrived behind the last bound is judged
+//!    again within a window, or named ([`late`]). Detection runs, as in a batch run, from the day before the first
 //!    minute still undecided, with the same baselines and the same weekly behaviour
 //!    models (kept in the state, refitted only when their training windows changed).
 //! 4. **Records.** An insight's Start is written once its first minutes, and the
@@ -36,9 +38,12 @@ use crate::engine::{self, EngineError, EpisodeNote, Inputs, Outputs, RunSummary}
 use crate::frame::Frames;
 use crate::ingest::{self, InputFile};
 use crate::insight::{InsightPair, InsightRecord, RenderContext, START_WINDOW};
-use crate::state::{self, Emitted, InputEntry, Meta, ModelState, OpenInsight, Settings, StateSize};
+use crate::state::{self, Emitted, InputEntry, Meta, ModelState, OpenInsight, Settings, StateSize, WrittenInsight};
 use crate::time::{day_start, Minute, MINUTES_PER_DAY};
 use std::collections::{BTreeMap, BTreeSet};
+
+pub mod late;
+pub mod skew;
 
 /// Whether a run writes the records it decides (`detect`) or only learns (`train`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,11 +62,14 @@ pub struct NightParams {
     /// Days of eventIDs kept for deduplication across runs (a file delivered again the
     /// next night is not counted twice).
     pub dedup_days: usize,
+    /// The run's wall clock (minutes since the epoch): data dated after it never moves
+    /// the watermark. `None` leaves it unchecked.
+    pub now: Option<Minute>,
 }
 
 impl Default for NightParams {
     fn default() -> Self {
-        Self { mode: Mode::Detect, delivery_lag: 15, dedup_days: 3 }
+        Self { mode: Mode::Detect, delivery_lag: 15, dedup_days: 3, now: None }
     }
 }
 
@@ -96,6 +104,11 @@ pub struct NightSummary {
     pub open: usize,
     /// Settings that differ from the ones the state was built with.
     pub settings_changed: Vec<String>,
+    /// Data that did not move the watermark: after the wall clock, or far ahead of the
+    /// rest of its scope's data (see [`skew`]).
+    pub ahead: Vec<skew::Ahead>,
+    /// Data that arrived behind what earlier runs judged (see [`late`]).
+    pub late: Option<late::Late>,
     /// Filled in by the caller once the state is written.
     pub size: StateSize,
 }
@@ -200,6 +213,10 @@ pub fn run(
     tracing::info!(read = discovery.files.len(), already = note.already_read, changed = note.changed.len(), "input discovered");
     on_files_found(discovery.files.len());
     let mut start = retained.map(Aggregates::from_retained).unwrap_or_default();
+    // Episodes starting before `bound` were decided by earlier runs, unless open or
+    // found by late data.
+    let bound = prev.as_ref().and_then(|p| p.next_bound);
+    let before = bound.map(|b| late::tally(&start, b));
     start.data_series = inputs.data_events;
     start.keep_seen = true;
     // With --models the table holds the records this run read (the state keeps counts,
@@ -215,7 +232,7 @@ pub fn run(
         }
         recognised != Recognised::New
     };
-    let (mut summary, agg) = engine::read_settled_except(&discovery, start, &inputs.limits, on_file, &counted);
+    let (mut summary, mut agg) = engine::read_settled_except(&discovery, start, &inputs.limits, on_file, &counted);
     for (m, sha256, recognised) in hashes.into_inner().unwrap_or_else(|e| e.into_inner()) {
         let path = &manifest[m].path;
         match recognised {
@@ -232,20 +249,30 @@ pub fn run(
         manifest[m].sha256 = Some(sha256);
     }
     tracing::info!(records = agg.stats.records, series = agg.series.len(), "input read");
+    let late = before.zip(bound).map(|(t, b)| late_data(&t, &agg, b, &discovery.files)).filter(|l| !l.is_empty());
 
     let settle = settle_minutes(params);
-    let newest = agg.stats.last_minute.map(|m| m + 1 - night.delivery_lag);
+    let (newest, ahead) = skew::bulk_newest(&agg, night.now);
+    // The models look no further than the bulk of the data either: the empty minutes up
+    // to a record far ahead are not a drop, nor the end of every insight open then.
+    if let (Some(bulk), Some(last)) = (newest, agg.stats.last_minute) {
+        if !ahead.is_empty() || last > bulk + skew::FAR_AHEAD || night.now.is_some_and(|n| last > n) {
+            agg.stats.last_minute = Some(bulk);
+        }
+    }
+    let newest = newest.map(|m| m + 1 - night.delivery_lag);
+    note.ahead = ahead;
     let watermark = match (prev.as_ref().and_then(|p| p.watermark), newest) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
     note.watermark = watermark;
-    // Episodes starting before `bound` were decided by earlier runs, unless open; judging
-    // from the day before its day gives them the context a batch run has.
-    let bound = prev.as_ref().and_then(|p| p.next_bound);
+    // Judging from the day before the bound's day (or the late window's) gives episodes
+    // the context a batch run has.
     let mut judged = *params;
     if let Some(b) = bound {
-        let since = day_start(b) - MINUTES_PER_DAY;
+        let from = if late.as_ref().is_some_and(|l| !l.series.is_empty()) { b - late::LATE_WINDOW } else { b };
+        let since = day_start(from) - MINUTES_PER_DAY;
         judged.since = Some(params.since.map_or(since, |s| s.max(since)));
     }
     let Some(timelines) = Timelines::new(&agg, &judged) else {
@@ -258,7 +285,8 @@ pub fn run(
     let w = watermark.unwrap_or(0);
     // A first run keeps a day more: insights it leaves open may have begun that early.
     let earliest = bound.map_or(w - settle - START_WINDOW - MINUTES_PER_DAY, |b| b.min(w - settle - START_WINDOW));
-    let floor: Day = earliest.div_euclid(MINUTES_PER_DAY) - 1 - (params.baseline.history_days as Day + 8);
+    // The next run may judge late data from a window before its bound.
+    let floor: Day = (earliest - late::LATE_WINDOW).div_euclid(MINUTES_PER_DAY) - 1 - (params.baseline.history_days as Day + 8);
     let seen_from: Day = w.div_euclid(MINUTES_PER_DAY) - night.dedup_days as Day;
     let retained = agg.retained(floor, seen_from);
     if let Some(out) = outputs.counts.as_mut() {
@@ -272,7 +300,8 @@ pub fn run(
     models.forget_before(week_start(floor * MINUTES_PER_DAY));
     let ctx = RenderContext { frames: &frames };
 
-    let decided = decide(&ctx, episodes, prev.as_ref(), night.mode, w, settle, earliest);
+    let decided = decide(&ctx, episodes, prev.as_ref(), late.as_ref(), night.mode, w, settle, earliest);
+    note.late = late;
     note.records = decided.records.len();
     note.held_back = decided.held_back;
     note.open = decided.open.len();
@@ -293,9 +322,13 @@ pub fn run(
     }
 
     let next_bound = decided.open.iter().map(|o| o.start).chain([w - settle - START_WINDOW]).min();
-    let forget_before = next_bound.map_or(Minute::MIN, |b| day_start(b) - MINUTES_PER_DAY);
+    // What a later run may find again, late data included, is remembered.
+    let forget_before = next_bound.map_or(Minute::MIN, |b| day_start(b - late::LATE_WINDOW) - MINUTES_PER_DAY);
     let mut emitted: Vec<Emitted> = decided.emitted.into_iter().filter(|e| e.minute >= forget_before).collect();
     emitted.sort();
+    let mut written: Vec<WrittenInsight> = decided.written.into_iter().filter(|i| i.end >= forget_before).collect();
+    written.sort();
+    written.dedup();
     let mut new_state = ModelState {
         meta: Meta {
             settings,
@@ -308,6 +341,7 @@ pub fn run(
             open: decided.open,
             models: Vec::new(),
             undelivered: prev.as_ref().map(|p| p.undelivered.clone()).unwrap_or_default(),
+            written,
         },
         retained,
     };
@@ -328,6 +362,7 @@ fn empty_meta(settings: Settings) -> Meta {
         open: Vec::new(),
         models: Vec::new(),
         undelivered: Vec::new(),
+        written: Vec::new(),
     }
 }
 
@@ -367,6 +402,20 @@ impl<'a> Content<'a> {
     }
 }
 
+/// The data read this run behind `bound`, compared with `before` (the tally of the
+/// state), and the files delivered into date folders behind the late window.
+fn late_data(before: &late::Tally, agg: &Aggregates, bound: Minute, files: &[InputFile]) -> late::Late {
+    let mut found = late::Late::between(before, &late::tally(agg, bound), bound);
+    for file in files {
+        match file {
+            InputFile::Path(path) => found.note_file(path),
+            InputFile::S3(object) => found.note_file(std::path::Path::new(&object.key)),
+            InputFile::Stdin => {}
+        }
+    }
+    found
+}
+
 fn changed_settings(old: &Settings, new: &Settings) -> Vec<String> {
     let mut out = Vec::new();
     let mut check = |name: &str, a: i64, b: i64| {
@@ -393,6 +442,8 @@ struct Decided {
     explained: Vec<(Episode, InsightPair)>,
     /// Every record written, this run and the runs before that still matter.
     emitted: Vec<Emitted>,
+    /// Every insight with a record written, this run and before.
+    written: Vec<WrittenInsight>,
     open: Vec<OpenInsight>,
     held_back: usize,
 }
@@ -404,9 +455,12 @@ struct Decided {
 ///
 /// `train` marks the records it decides as written without writing them, except the
 /// Start of an insight it leaves open: the first `detect` writes that insight whole.
-fn decide(ctx: &RenderContext, episodes: Vec<Episode>, prev: Option<&Meta>, mode: Mode, w: Minute, settle: Minute, oldest: Minute) -> Decided {
+#[allow(clippy::too_many_arguments)]
+fn decide(ctx: &RenderContext, episodes: Vec<Episode>, prev: Option<&Meta>, late: Option<&late::Late>, mode: Mode, w: Minute, settle: Minute, oldest: Minute) -> Decided {
     let frames = ctx.frames;
     let bound = prev.and_then(|p| p.next_bound);
+    let mut written_spans: Vec<WrittenInsight> = prev.iter().flat_map(|p| p.written.iter().cloned()).collect();
+    let describe = |e: &Episode| frames.series[e.series as usize].describe(&frames.strings);
     let mut written: BTreeSet<String> = prev.iter().flat_map(|p| p.emitted.iter()).map(|e| e.event_id.clone()).collect();
     let mut emitted: Vec<Emitted> = prev.iter().flat_map(|p| p.emitted.iter().cloned()).collect();
     let mut open_before: BTreeMap<String, OpenInsight> =
@@ -421,7 +475,6 @@ fn decide(ctx: &RenderContext, episodes: Vec<Episode>, prev: Option<&Meta>, mode
     let found: BTreeSet<String> = pairs.iter().map(|(_, p)| p.start.shared_event_id.clone()).collect();
     let mut adopted: BTreeSet<usize> = BTreeSet::new();
     for (id, o) in open_before.iter().filter(|(id, _)| !found.contains(*id)) {
-        let describe = |e: &Episode| frames.series[e.series as usize].describe(&frames.strings);
         let successor = pairs.iter().position(|(e, _)| e.end > o.start && e.start <= o.start + settle && describe(e) == o.series);
         let episode = match successor {
             Some(i) => {
@@ -460,7 +513,7 @@ fn decide(ctx: &RenderContext, episodes: Vec<Episode>, prev: Option<&Meta>, mode
         }
         let id = pair.start.shared_event_id.clone();
         let was_open = open_before.remove(&id).is_some();
-        if !was_open && bound.is_some_and(|b| e.start < b) {
+        if !was_open && bound.is_some_and(|b| e.start < b) && !is_new_late(&e, &describe(&e), late, &written_spans, prev) {
             continue;
         }
         let start_ready = e.start + START_WINDOW + settle <= w;
@@ -488,6 +541,7 @@ fn decide(ctx: &RenderContext, episodes: Vec<Episode>, prev: Option<&Meta>, mode
             open.push(OpenInsight { shared_event_id: id, series: frames.series[e.series as usize].describe(&frames.strings), start: e.start });
         }
         if wrote {
+            written_spans.push(WrittenInsight { series: describe(&e), start: e.start, end: e.end.max(e.start + START_WINDOW) });
             explained.push((e, pair));
         }
     }
@@ -497,5 +551,19 @@ fn decide(ctx: &RenderContext, episodes: Vec<Episode>, prev: Option<&Meta>, mode
     });
     explained.sort_by(|(a, pa), (b, pb)| (a.start, &pa.start.shared_event_id).cmp(&(b.start, &pb.start.shared_event_id)));
     open.sort();
-    Decided { records, explained, emitted, open, held_back }
+    Decided { records, explained, emitted, written: written_spans, open, held_back }
+}
+
+/// True for an episode before the last bound that late data found: it starts within
+/// the late window, in a series that received late data, and overlaps no insight of its
+/// series already written or open.
+fn is_new_late(e: &Episode, series: &str, late: Option<&late::Late>, written: &[WrittenInsight], prev: Option<&Meta>) -> bool {
+    let Some(late) = late.filter(|l| e.start >= l.window_from && l.series.contains(series)) else {
+        return false;
+    };
+    let end = e.end.max(e.start + START_WINDOW);
+    let overlaps_written = written.iter().any(|i| i.series == series && i.start < end && e.start < i.end);
+    let overlaps_open = prev.iter().flat_map(|p| p.open.iter()).any(|o| o.series == series && o.start < end);
+    tracing::debug!(series, start = e.start, overlaps_written, overlaps_open, window_from = late.window_from, "late episode");
+    !overlaps_written && !overlaps_open
 }

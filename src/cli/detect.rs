@@ -354,7 +354,7 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
     let outcome = match &state_dir {
         None => engine::run_admitting(&inputs, &params, outputs, &|n| progress.start(n), &|| progress.tick()).map(|run| (run, None)),
         Some(_) => {
-            let night = NightParams { mode, delivery_lag: args.delivery_lag, dedup_days: args.dedup_days as usize };
+            let night = NightParams { mode, delivery_lag: args.delivery_lag, dedup_days: args.dedup_days as usize, now: Some(wall_clock()?) };
             nightly::run(&inputs, &params, &night, state, outputs, &|n| progress.start(n), &|| progress.tick()).map(|(run, next)| (run, Some(next)))
         }
     };
@@ -411,6 +411,17 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
             Err(e)
         }
     }
+}
+
+/// The run's wall clock, in minutes since the epoch: data dated after it never moves the
+/// nightly watermark. `TRAILSIGHT_NOW` (a date or RFC 3339 time) sets it, for tests.
+fn wall_clock() -> anyhow::Result<Minute> {
+    if let Some(text) = std::env::var_os("TRAILSIGHT_NOW") {
+        let text = text.to_string_lossy();
+        return parse_cli_time(&text).ok_or_else(|| anyhow::anyhow!("TRAILSIGHT_NOW: not a date or RFC 3339 time: {text:?}"));
+    }
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Ok((since_epoch.as_secs() / 60) as Minute)
 }
 
 /// The local paths of `args`, and what its `s3://` inputs hold (listed now, only the

@@ -103,6 +103,26 @@ fn night_lines(run: &RunSummary) -> Vec<String> {
         let before = n.previous_watermark.map(|p| format!(" (last run: {})", format_minute(p))).unwrap_or_default();
         out.push(format!("  judged up to {} (newest data minus the delivery lag){before}", format_minute(w)));
     }
+    for a in &n.ahead {
+        let counted = a.counted_to.map_or_else(|| "none of its data".to_string(), |m| format!("its data up to {}", format_minute(m)));
+        let mut what = Vec::new();
+        if a.after_clock > 0 {
+            what.push(format!("{} dated after the wall clock", plural(a.after_clock, "event")));
+        }
+        if a.far_ahead > 0 {
+            what.push(format!("{} far ahead of the rest of its data", plural(a.far_ahead, "event")));
+        }
+        out.push(format!(
+            "  warning: {:?} {:?}: {} (newest {}) did not move the watermark; it follows {counted}",
+            a.account,
+            a.region,
+            what.join(" and "),
+            format_minute(a.newest)
+        ));
+    }
+    if let Some(late) = &n.late {
+        out.extend(late_lines(late));
+    }
     let verb = if n.train { "learned as known (train writes none)" } else { "written" };
     out.push(format!(
         "  records: {} {verb}; {} wait for later data; {} open (Start written, End to come)",
@@ -117,6 +137,34 @@ fn night_lines(run: &RunSummary) -> Vec<String> {
     ));
     if !n.settings_changed.is_empty() {
         out.push(format!("  warning: settings differ from the ones the state was built with: {}", n.settings_changed.join(", ")));
+    }
+    out
+}
+
+/// Data that arrived behind what earlier runs judged.
+fn late_lines(late: &trailsight::nightly::late::Late) -> Vec<String> {
+    let mut out = Vec::new();
+    if late.within > 0 {
+        out.push(format!(
+            "  late data: {} dated after {} arrived behind the last run's judged minutes: {} series judged again",
+            plural(late.within, "call"),
+            format_minute(late.window_from),
+            late.series.len()
+        ));
+    }
+    if late.behind > 0 || !late.files_behind.is_empty() {
+        out.push(format!(
+            "  warning: {} dated before {} arrived too late to judge (counted in the history only){}",
+            plural(late.behind, "call"),
+            format_minute(late.window_from),
+            if late.files_behind.is_empty() { String::new() } else { format!("; {} delivered into date folders before it:", plural(late.files_behind.len() as u64, "file")) }
+        ));
+        for path in late.files_behind.iter().take(5) {
+            out.push(format!("    too late: {path:?}"));
+        }
+        if late.files_behind.len() > 5 {
+            out.push(format!("    and {} more", late.files_behind.len() - 5));
+        }
     }
     out
 }

@@ -126,6 +126,17 @@ pub struct OpenInsight {
     pub start: Minute,
 }
 
+/// An insight whose records were written, by series and span: data that arrives late
+/// never writes a second insight over it (see [`crate::nightly::late`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct WrittenInsight {
+    /// The series, as [`OpenInsight::series`].
+    pub series: String,
+    pub start: Minute,
+    /// Its end (for an insight still open, the end known when it was written).
+    pub end: Minute,
+}
+
 /// A fitted behaviour model of one week, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredModel {
@@ -171,6 +182,9 @@ pub struct Meta {
     /// Records decided by earlier runs that a sink has not accepted yet, per sink.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub undelivered: Vec<Undelivered>,
+    /// Insights written lately (absent from states written before it was added).
+    #[serde(default)]
+    pub written: Vec<WrittenInsight>,
 }
 
 /// The whole state in memory.

@@ -27,6 +27,7 @@ fn sample() -> ModelState {
         open: vec![OpenInsight { shared_event_id: "s".into(), series: "x".into(), start: 29_459_520 }],
         models: vec![],
         undelivered: vec![],
+        written: vec![WrittenInsight { series: "x".into(), start: 29_459_520, end: 29_459_530 }],
     };
     ModelState { meta, retained: r }
 }
