@@ -337,7 +337,7 @@ fn issue21_a_dot_or_empty_part_in_a_key_skips_that_key_not_its_folder() {
 /// whose continuation token is always the same; serves at most `limit` requests. Gives
 /// the request lines it served.
 fn repeating_store(limit: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{BufRead, BufReader};
+    use std::io::BufReader;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let served = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -349,18 +349,9 @@ fn repeating_store(limit: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut out = stream;
             loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                loop {
-                    let mut header = String::new();
-                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim_end().is_empty() {
-                        break;
-                    }
-                }
+                let Some(request) = common::http::read_request(&mut reader) else { break };
                 let mut served = seen.lock().unwrap();
-                served.push(line.trim_end().to_string());
+                served.push(request.line);
                 let answer = format!("HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{page}", page.len());
                 if served.len() >= limit || out.write_all(answer.as_bytes()).is_err() {
                     return;

@@ -5,7 +5,7 @@
 mod common;
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -197,29 +197,9 @@ fn serve_bus(stream: TcpStream, taken: &Mutex<Vec<Value>>, requests: &Seen, fail
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut out = stream;
     for _ in 0..64 {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let (mut length, mut auth, mut target) = (0usize, None, None);
-        loop {
-            let mut header = String::new();
-            reader.read_line(&mut header).unwrap();
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let (name, value) = header.split_once(':').unwrap();
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => length = value.trim().parse().unwrap(),
-                "authorization" => auth = Some(value.trim().to_string()),
-                "x-amz-target" => target = Some(value.trim().to_string()),
-                _ => {}
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        let request: Value = serde_json::from_slice(&body).unwrap();
+        let Some(sent) = common::http::read_request(&mut reader) else { return };
+        let (auth, target) = (sent.header("authorization").map(String::from), sent.header("x-amz-target").map(String::from));
+        let request: Value = serde_json::from_slice(&sent.body).unwrap();
         let entries = request["Entries"].as_array().unwrap().clone();
         requests.lock().unwrap().push((entries.len(), auth, target));
         let mut results = Vec::new();

@@ -6,7 +6,7 @@
 mod common;
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -72,27 +72,7 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, script: &Mutex<Vec<Answe
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut out = stream;
     for _ in 0..64 {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let (mut length, mut authorization) = (0usize, None);
-        loop {
-            let mut header = String::new();
-            reader.read_line(&mut header).unwrap();
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let (name, value) = header.split_once(':').unwrap();
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => length = value.trim().parse().unwrap(),
-                "authorization" => authorization = Some(value.trim().to_string()),
-                _ => {}
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
+        let Some(sent) = common::http::read_request(&mut reader) else { return };
         let answer = {
             let mut script = script.lock().unwrap();
             if script.is_empty() { Answer::Status(200) } else { script.remove(0) }
@@ -101,8 +81,8 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, script: &Mutex<Vec<Answe
             Answer::Status(s) | Answer::Redirect(s) => s,
             Answer::Silence => 0,
         };
-        let method = line.split(' ').next().unwrap_or("").to_string();
-        seen.lock().unwrap().push(Request { method, authorization, body: String::from_utf8(body).unwrap(), answered: status });
+        let (method, authorization) = (sent.method().to_string(), sent.header("authorization").map(String::from));
+        seen.lock().unwrap().push(Request { method, authorization, body: String::from_utf8(sent.body).unwrap(), answered: status });
         if status == 0 {
             std::thread::sleep(Duration::from_secs(3));
             return;

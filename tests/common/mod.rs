@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod chain;
+pub mod http;
 pub mod score;
 pub mod setup;
 pub mod splice;
