@@ -111,6 +111,8 @@ pub struct Inputs<'a> {
     pub remote: &'a Discovery,
     /// Also make series of data events (`--event-categories management,data`).
     pub data_events: bool,
+    /// The accounts and regions read (`--accounts`, `--regions`; see [`ingest::Scope`]).
+    pub scope: ingest::Scope,
 }
 
 /// Runs detection over `paths`, writing results to `outputs`. `on_file` is called once
@@ -122,7 +124,7 @@ pub fn run(
     on_files_found: &dyn Fn(usize),
     on_file: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, EngineError> {
-    let inputs = Inputs { paths, admit: &|_| true, limits: ReadLimits::default(), remote: &Discovery::default(), data_events: false };
+    let inputs = Inputs { paths, admit: &|_| true, limits: ReadLimits::default(), remote: &Discovery::default(), data_events: false, scope: ingest::Scope::default() };
     run_admitting(&inputs, params, outputs, on_files_found, on_file)
 }
 
@@ -135,7 +137,7 @@ pub fn run_admitting(
     on_file: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, EngineError> {
     let params = &params.check()?;
-    let mut discovery = ingest::discover(inputs.paths);
+    let mut discovery = ingest::discover_in(inputs.paths, &inputs.scope);
     discovery.extend(inputs.remote);
     discovery.files.retain(|f| (inputs.admit)(f));
     tracing::info!(files = discovery.files.len(), unreadable = discovery.unreadable.len(), "input discovered");
@@ -195,7 +197,7 @@ pub fn analyse(
     on_fitting: &dyn Fn(),
 ) -> Result<Analysis, EngineError> {
     let params = params.check()?;
-    let mut discovery = ingest::discover(inputs.paths);
+    let mut discovery = ingest::discover_in(inputs.paths, &inputs.scope);
     discovery.extend(inputs.remote);
     discovery.files.retain(|f| (inputs.admit)(f));
     on_files_found(discovery.files.len());
@@ -264,7 +266,7 @@ pub(crate) fn summary_of(d: &Discovery) -> RunSummary {
 /// files ahead of the merge, which bounds the batches held at once. There is no merging
 /// thread: a worker that has read a file merges every batch that is next in order, unless
 /// another worker is merging already, so no core waits for a thread switch.
-pub(crate) fn read_all(agg: Aggregates, files: &[InputFile], limits: &ReadLimits, on_file: &(dyn Fn() + Sync), counted: &Counted<'_>) -> Aggregates {
+pub(crate) fn read_all(agg: Aggregates, files: &[InputFile], only: &ingest::Scope, limits: &ReadLimits, on_file: &(dyn Fn() + Sync), counted: &Counted<'_>) -> Aggregates {
     let inputs = source_ids(files);
     // A nightly run keeps its keys for the next night; a batch run lets them go.
     let releases = if agg.keep_seen { Vec::new() } else { seen_releases(files) };
@@ -282,7 +284,8 @@ pub(crate) fn read_all(agg: Aggregates, files: &[InputFile], limits: &ReadLimits
                     return;
                 }
                 order.wait_for_turn(i, window);
-                let batch = ingest::read_file_with(&files[i], limits);
+                let mut batch = ingest::read_file_with(&files[i], limits);
+                batch.keep_scope(only);
                 order.lock().pending.insert(i, batch);
                 // Merge what is next in order; if another worker holds the merge, it will
                 // find this batch, or it let go before this one came and this worker
@@ -445,7 +448,7 @@ pub(crate) fn read_settled_except(
     counted: &Counted<'_>,
 ) -> (RunSummary, Aggregates) {
     let mut summary = summary_of(discovery);
-    let mut agg = read_all(start, &discovery.files, limits, on_file, counted);
+    let mut agg = read_all(start, &discovery.files, &discovery.scope, limits, on_file, counted);
     agg.settle();
     summary.reports = std::mem::take(&mut agg.reports);
     for kind in summary.reports.iter().filter_map(|r| r.non_event) {

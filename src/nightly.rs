@@ -141,6 +141,7 @@ pub fn run(
         delivery_lag: night.delivery_lag,
         dedup_days: night.dedup_days,
         data_events: inputs.data_events,
+        scope: inputs.scope.describe(),
     };
     let (prev, retained) = match state {
         Some(s) => (Some(s.meta), Some(s.retained)),
@@ -154,7 +155,7 @@ pub fn run(
     }
     let kept_from_day = prev.as_ref().and_then(|p| p.kept_from).map(|m| m.div_euclid(MINUTES_PER_DAY));
 
-    let mut discovery = ingest::discover(inputs.paths);
+    let mut discovery = ingest::discover_in(inputs.paths, &inputs.scope);
     discovery.extend(inputs.remote);
     discovery.files.retain(|f| (inputs.admit)(f));
     let known: BTreeMap<&str, &InputEntry> = prev.iter().flat_map(|p| p.inputs.iter()).map(|e| (e.path.as_str(), e)).collect();
@@ -430,6 +431,10 @@ fn changed_settings(old: &Settings, new: &Settings) -> Vec<String> {
     if old.data_events != new.data_events {
         let categories = |data| if data { "management,data" } else { "management" };
         out.push(format!("event-categories {} -> {}", categories(old.data_events), categories(new.data_events)));
+    }
+    if old.scope != new.scope {
+        let shown = |s: &str| if s.is_empty() { "every account and region".to_string() } else { s.to_string() };
+        out.push(format!("{} -> {}", shown(&old.scope), shown(&new.scope)));
     }
     out
 }

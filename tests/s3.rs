@@ -188,7 +188,7 @@ fn an_object_that_cannot_be_read_is_reported_and_the_others_are_kept() {
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
     std::env::set_var("AWS_REGION", "us-east-1");
     let s3 = S3Source::new(S3Settings { endpoint: Some(moto.endpoint()) }).unwrap();
-    let listing = s3.list(&S3Url::parse(&format!("s3://{BUCKET}/logs")).unwrap(), &source::DayWindow::default()).unwrap();
+    let listing = s3.list(&S3Url::parse(&format!("s3://{BUCKET}/logs")).unwrap(), &source::DayWindow::default(), &trailsight::ingest::Scope::default()).unwrap();
     assert_eq!(listing.objects.len(), 3);
     assert!(listing.objects.iter().all(|o| o.etag.is_some()), "every object has its ETag identity");
 

@@ -1,6 +1,6 @@
 //! `trailsight detect`: read logs, write Insight events, summarise on standard error.
 
-use super::investigate::Progress;
+use super::investigate::{Progress, ScopeArgs};
 use super::{is_broken_pipe, summary};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -130,6 +130,8 @@ pub struct DetectArgs {
     /// read and write calls; their records say sourceEventCategory "Data").
     #[arg(long, value_enum, value_delimiter = ',', default_value = "management")]
     event_categories: Vec<EventCategory>,
+    #[command(flatten)]
+    scope: ScopeArgs,
     /// Exit with status 1 when any file or record had to be skipped, writing no output
     /// file, posting nothing, and (with --models) leaving the state as it was.
     #[arg(long)]
@@ -350,6 +352,7 @@ fn run_mode(args: DetectArgs, mode: Mode) -> anyhow::Result<ExitCode> {
         limits: trailsight::ingest::ReadLimits { max_file_bytes: args.max_file_bytes, max_record_bytes: args.max_record_bytes },
         remote: &remote,
         data_events: args.event_categories.contains(&EventCategory::Data),
+        scope: args.scope.scope(),
     };
     let outcome = match &state_dir {
         None => engine::run_admitting(&inputs, &params, outputs, &|n| progress.start(n), &|| progress.tick()).map(|run| (run, None)),
@@ -439,7 +442,7 @@ fn s3_inputs(args: &DetectArgs, params: &DetectParams) -> Result<(Vec<PathBuf>, 
     let settings = source::S3Settings { endpoint: args.endpoint_url.clone() };
     let days = params.baseline.history_days.max(params.warmup_days);
     let window = source::day_window(params.since, params.until, days);
-    let found = source::S3Source::new(settings).and_then(|s3| source::discover(&s3, &urls, &window));
+    let found = source::S3Source::new(settings).and_then(|s3| source::discover(&s3, &urls, &window, &args.scope.scope()));
     match found {
         Ok(found) => Ok((local, found)),
         Err(e @ source::S3Error::BadUrl { .. }) => {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use trailsight::detect::DetectParams;
 use trailsight::engine::{self, Analysis, EngineError, Inputs};
-use trailsight::ingest::{InputFile, ReadLimits};
+use trailsight::ingest::{InputFile, ReadLimits, Scope};
 use trailsight::text::printable;
 use trailsight::time::{parse_cli_time, Minute};
 
@@ -41,9 +41,34 @@ pub struct RunArgs {
     #[arg(long, value_name = "BYTES", default_value_t = ReadLimits::DEFAULT_MAX_RECORD_BYTES,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_record_bytes: u64,
+    #[command(flatten)]
+    scope: ScopeArgs,
     /// No progress and no notes on standard error.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// `--accounts` and `--regions`, shared by `detect`, `train` and the investigation
+/// commands.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ScopeArgs {
+    /// Read only these AWS accounts (12-digit ids, comma-separated): their folders of the
+    /// CloudTrail layout (AWSLogs/[o-ORG/]ACCOUNT/, also in s3:// inputs) alone are listed,
+    /// files named for other accounts are not opened, and other files keep only the
+    /// records of these accounts (recipientAccountId).
+    #[arg(long, value_name = "ID[,ID...]", value_delimiter = ',', value_parser = trailsight::ingest::check_account)]
+    accounts: Vec<String>,
+    /// Read only these regions (comma-separated), as --accounts does: their
+    /// CloudTrail/REGION/ folders, files and records (awsRegion).
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',', value_parser = trailsight::ingest::check_region)]
+    regions: Vec<String>,
+}
+
+impl ScopeArgs {
+    /// The accounts and regions read (the values were checked as they were parsed).
+    pub fn scope(&self) -> Scope {
+        Scope::of_checked(&self.accounts, &self.regions)
+    }
 }
 
 impl RunArgs {
@@ -64,6 +89,7 @@ impl RunArgs {
             limits: ReadLimits { max_file_bytes: self.max_file_bytes, max_record_bytes: self.max_record_bytes },
             remote: no_remote_inputs(),
             data_events: false,
+            scope: self.scope.scope(),
         }
     }
 

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::scope::Scope;
+
 /// One thing to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputFile {
@@ -74,6 +76,9 @@ pub struct Discovery {
     pub ignored_examples: Vec<PathBuf>,
     /// Paths that could not be walked, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
+    /// The accounts and regions read (`--accounts`, `--regions`): files outside it
+    /// were not listed, and the records read are filtered by it.
+    pub scope: Scope,
 }
 
 /// How many ignored paths [`Discovery`] keeps as examples.
@@ -102,14 +107,22 @@ impl Discovery {
 
 /// Expands the given paths (`-` is standard input) into the files to read.
 pub fn discover(paths: &[PathBuf]) -> Discovery {
-    let mut found = Discovery::default();
+    discover_in(paths, &Scope::default())
+}
+
+/// [`discover`], within `scope`: the layout's folders of other accounts and regions are
+/// not walked, and files named for them are left out (also when named explicitly).
+pub fn discover_in(paths: &[PathBuf], scope: &Scope) -> Discovery {
+    let mut found = Discovery { scope: scope.clone(), ..Discovery::default() };
     for path in paths {
         if path.as_os_str() == "-" {
             found.files.push(InputFile::Stdin);
         } else if path.is_dir() {
             walk(path, &mut found);
         } else if path.exists() {
-            found.files.push(InputFile::Path(path.clone()));
+            if scope.keeps_path(path) {
+                found.files.push(InputFile::Path(path.clone()));
+            }
         } else {
             found.unreadable.push((path.clone(), "no such file or folder".to_string()));
         }
@@ -118,7 +131,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
 }
 
 fn walk(root: &Path, found: &mut Discovery) {
-    for entry in walk_files(root) {
+    for entry in walk_files_in(root, found.scope.clone()) {
         let path = match entry {
             Ok(path) => path,
             Err(unreadable) => {
@@ -141,8 +154,14 @@ fn walk(root: &Path, found: &mut Discovery) {
 /// the reason, so a caller reports it and goes on. `detect` and `validate-logs` walk
 /// folders with it, so both see the same files in the same order.
 pub fn walk_files(root: &Path) -> impl Iterator<Item = Result<PathBuf, (PathBuf, String)>> + '_ {
+    walk_files_in(root, Scope::default())
+}
+
+/// [`walk_files`] without the folders and files `scope` leaves out: a folder of another
+/// account or region is never listed.
+fn walk_files_in(root: &Path, scope: Scope) -> impl Iterator<Item = Result<PathBuf, (PathBuf, String)>> + '_ {
     let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name();
-    walker.into_iter().filter_map(move |entry| match entry {
+    walker.into_iter().filter_entry(move |entry| scope.keeps_path(entry.path())).filter_map(move |entry| match entry {
         Ok(entry) if entry.file_type().is_file() => Some(Ok(entry.into_path())),
         Ok(_) => None,
         Err(e) => Some(Err((e.path().unwrap_or(root).to_path_buf(), e.to_string()))),

@@ -19,11 +19,13 @@ mod parse;
 mod read_only;
 mod record;
 mod report;
+mod scope;
 
-pub use discover::{discover, is_cloudtrail_name, is_log_location, non_event_kind, walk_files, Discovery, InputFile, NonEventKind, IGNORED_EXAMPLES};
+pub use discover::{discover, discover_in, is_cloudtrail_name, is_log_location, non_event_kind, walk_files, Discovery, InputFile, NonEventKind, IGNORED_EXAMPLES};
 pub use read_only::{infer_read_only, infer_read_only_api};
 pub use record::{is_account_id, is_region, Category, Event, Feeds, NULL_VALUE};
 pub use report::{FileProblem, FileReport, RecordSkip};
+pub use scope::{check_account, check_region, Scope};
 
 use crate::intern::Interner;
 use decode::{Capped, Format};
@@ -48,6 +50,19 @@ pub struct FileBatch {
     pub day_records: Vec<(crate::aggregate::Day, u64)>,
     /// SHA-256 of the file's bytes as stored, hex, when it was read to its end.
     pub sha256: Option<String>,
+}
+
+impl FileBatch {
+    /// Keeps only the events of the accounts and regions `scope` asks for (see
+    /// [`Scope`]); the file's record count is then of those.
+    pub fn keep_scope(&mut self, scope: &Scope) {
+        if scope.is_all() {
+            return;
+        }
+        let strings = &self.strings;
+        self.events.retain(|e| scope.keeps(strings.resolve(e.account), strings.resolve(e.region)));
+        self.report.records = self.events.len();
+    }
 }
 
 /// Bounds on what reading one input file may cost.

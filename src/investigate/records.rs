@@ -52,12 +52,15 @@ impl CallFilter {
 /// text, once per eventID (as the aggregates count them), on the days `range` kept.
 /// Standard input cannot be read a second time and is passed over.
 pub fn scan(inputs: &Inputs<'_>, range: Option<DayRange>, filter: &CallFilter, visit: &mut dyn FnMut(&[u8], &Event, &Interner)) {
-    let mut discovery = ingest::discover(inputs.paths);
+    let mut discovery = ingest::discover_in(inputs.paths, &inputs.scope);
     discovery.files.retain(|f| (inputs.admit)(f) && !matches!(f, InputFile::Stdin));
     let mut strings = Interner::new();
     let mut seen: FastSet<u64> = FastSet::default();
     for file in &discovery.files {
         ingest::visit_records(file, &inputs.limits, &mut strings, &mut |raw, e, s| {
+            if !inputs.scope.keeps(s.resolve(e.account), s.resolve(e.region)) {
+                return;
+            }
             if let Some(key) = e.dedup_key {
                 if !seen.insert(crate::hash::stable_hash(&(key, e.minute))) {
                     return;

@@ -12,7 +12,7 @@ mod s3_list;
 
 pub use s3::{is_s3_url, DayWindow, S3Bucket, S3Error, S3Listing, S3Object, S3Settings, S3Source, S3Url};
 
-use crate::ingest::{Discovery, InputFile};
+use crate::ingest::{Discovery, InputFile, Scope};
 use crate::time::{Minute, MINUTES_PER_DAY};
 use std::path::PathBuf;
 
@@ -30,11 +30,13 @@ pub fn day_window(since: Option<Minute>, until: Option<Minute>, days: usize) -> 
 
 /// Lists every `s3://` URL in `urls` into one [`Discovery`], in the order given; a
 /// folder that cannot be listed is an unreadable path, and the rest goes on.
-pub fn discover(source: &S3Source, urls: &[PathBuf], window: &DayWindow) -> Result<Discovery, S3Error> {
+/// Within `scope`, the folders of the CloudTrail layout of other accounts and regions
+/// are not listed, and objects named for them are left out.
+pub fn discover(source: &S3Source, urls: &[PathBuf], window: &DayWindow, scope: &Scope) -> Result<Discovery, S3Error> {
     let mut found = Discovery::default();
     for url in urls {
         let parsed = S3Url::parse(&url.to_string_lossy())?;
-        let listing = source.list(&parsed, window)?;
+        let listing = source.list(&parsed, window, scope)?;
         tracing::info!(url = %parsed, folders = listing.folders_listed, objects = listing.objects.len(), "s3 input listed");
         let other = Discovery {
             files: listing.objects.into_iter().map(InputFile::S3).collect(),

@@ -330,15 +330,16 @@ impl S3Source {
     }
 
     /// Lists the event-log objects of `url` whose date folders lie in `window`.
-    pub fn list(&self, url: &S3Url, window: &DayWindow) -> Result<S3Listing, S3Error> {
+    /// Within `only`, the layout's folders of other accounts and regions are not listed.
+    pub fn list(&self, url: &S3Url, window: &DayWindow, only: &crate::ingest::Scope) -> Result<S3Listing, S3Error> {
         let client = self.client(&url.bucket)?;
-        Ok(self.runtime.block_on(walk(&client, url, *window, Scope::EventLogs)))
+        Ok(self.runtime.block_on(walk(&client, url, *window, Scope::EventLogs, only)))
     }
 
     /// Lists every object of `url`, digests included (for validate-logs).
     pub fn list_all(&self, url: &S3Url) -> Result<S3Listing, S3Error> {
         let client = self.client(&url.bucket)?;
-        Ok(self.runtime.block_on(walk(&client, url, DayWindow::default(), Scope::Everything)))
+        Ok(self.runtime.block_on(walk(&client, url, DayWindow::default(), Scope::Everything, &crate::ingest::Scope::default())))
     }
 }
 
@@ -421,7 +422,7 @@ fn child_level(parent: Level, parent_name: &str, name: &str, window: &DayWindow,
 /// Lists `url` folder by folder (module doc), [`LIST_CONCURRENCY`] folders at a time.
 /// Each folder listed is strictly longer than its parent and at most S3's key length,
 /// so the walk ends on any answers.
-async fn walk(client: &Client, url: &S3Url, window: DayWindow, scope: Scope) -> S3Listing {
+async fn walk(client: &Client, url: &S3Url, window: DayWindow, scope: Scope, only: &crate::ingest::Scope) -> S3Listing {
     let mut listing = S3Listing::default();
     let root = if url.prefix.is_empty() { String::new() } else { format!("{}/", url.prefix) };
     let (root_level, root_name) = level_of(&url.prefix);
@@ -450,6 +451,9 @@ async fn walk(client: &Client, url: &S3Url, window: DayWindow, scope: Scope) -> 
                     name_odd_keys(client, &url.bucket, odd_folder, &mut listing).await;
                 }
                 for name in folder.folders {
+                    if !only.keeps_path(std::path::Path::new(&format!("{prefix}{name}"))) {
+                        continue;
+                    }
                     match child_level(*parent, parent_name, &name, &window, scope) {
                         Some(level) => frontier.push((format!("{prefix}{name}/"), level, name)),
                         None if crate::ingest::non_event_kind(std::path::Path::new(&name)).is_some() => listing.non_event_folders += 1,
@@ -459,6 +463,7 @@ async fn walk(client: &Client, url: &S3Url, window: DayWindow, scope: Scope) -> 
             }
         }
     }
+    found.retain(|entry| only.keeps_path(std::path::Path::new(&entry.key)));
     place(&mut listing, found, &url.bucket, client, scope);
     listing
 }

@@ -160,6 +160,10 @@ pub struct Settings {
     /// false in states written before it was recorded, as they were built without.
     #[serde(default)]
     pub data_events: bool,
+    /// The accounts and regions read (`--accounts`, `--regions`, see
+    /// [`crate::ingest::Scope::describe`]); empty, and not written, for every one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
 }
 
 /// What `state.json` holds besides the file list.

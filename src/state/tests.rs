@@ -17,7 +17,7 @@ fn sample() -> ModelState {
     r.days.push((20_458, IngestStats { records: 5, management: 5, ..IngestStats::default() }));
     r.seen.push((20_458, vec![7, 9]));
     let meta = Meta {
-        settings: Settings { history_days: 28, warmup_days: 7, delivery_lag: 15, dedup_days: 3, data_events: false },
+        settings: Settings { history_days: 28, warmup_days: 7, delivery_lag: 15, dedup_days: 3, data_events: false, scope: String::new() },
         watermark: Some(29_459_600),
         next_bound: Some(29_459_500),
         kept_from: Some(29_000_000),
