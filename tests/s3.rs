@@ -386,3 +386,45 @@ fn issue21_a_repeated_continuation_token_ends_the_listing_with_an_error() {
     assert!(served[0].starts_with(&format!("GET /{BUCKET}?")) && served[0].contains("prefix=AWSLogs%2F"), "{served:?}");
     assert!(served[1].contains("continuation-token=again"), "{served:?}");
 }
+
+/// Issue 22: `--accounts` and `--regions` list only the asked accounts' and regions'
+/// folders of an organisation trail's bucket: a run from the bucket's root lists the
+/// root, `AWSLogs/` and the organisation folder, then exactly the folders a run from the
+/// account's own prefix lists, and writes the same bytes.
+#[test]
+fn issue22_accounts_and_regions_list_only_their_prefixes() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("sim");
+    let shape = ["--days", "8", "--accounts", "3", "--regions", "2", "--scale", "0.02", "--delivery-minutes", "240", "--quiet-days", "6", "--no-malformed"];
+    common::trailsight().arg("simulate").arg("--out").arg(&sim).args(shape).assert().success();
+    moto.put_tree(&sim.join("AWSLogs"), "AWSLogs");
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    };
+    let org = names(&sim.join("AWSLogs")).into_iter().find(|n| n.starts_with("o-")).expect("an organisation folder");
+    let account = names(&sim.join("AWSLogs").join(&org)).remove(0);
+    let run = |url: &str, extra: &[&str]| -> (Vec<u8>, (usize, usize)) {
+        let out = moto.trailsight().args(["detect", url, "-v", "--warmup-days", "5"]).args(extra).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        (out.stdout, listed(&stderr))
+    };
+
+    let root = format!("s3://{BUCKET}/");
+    let own = format!("s3://{BUCKET}/AWSLogs/{org}/{account}/");
+    let (filtered, (folders, objects)) = run(&root, &["--accounts", &account]);
+    let (direct, (own_folders, own_objects)) = run(&own, &[]);
+    assert!(!direct.is_empty(), "the account has insights to compare");
+    assert_eq!(filtered, direct);
+    assert_eq!((folders, objects), (own_folders + 3, own_objects), "only the account's prefixes are listed");
+    let (_, (all_folders, all_objects)) = run(&root, &[]);
+    assert!(all_folders > folders + own_folders && all_objects > 2 * objects, "{all_folders} {all_objects}");
+
+    let (in_region, (region_folders, region_objects)) = run(&own, &["--regions", "eu-west-1"]);
+    let (region_alone, (alone_folders, alone_objects)) = run(&format!("{own}CloudTrail/eu-west-1/"), &[]);
+    assert_eq!(in_region, region_alone);
+    assert_eq!((region_folders, region_objects), (alone_folders + 2, alone_objects), "the account and CloudTrail/ folders, then only the region's");
+}
