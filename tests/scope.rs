@@ -179,8 +179,9 @@ fn issue22_bad_accounts_and_regions_are_refused_before_any_input_is_read() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(why) && stderr.contains(flag), "{stderr}");
     }
-    let out = trailsight().args(["timeline", "-", "--accounts", "1"]).output().unwrap();
+    let out = trailsight().args(["timeline", "-", "--api", "ec2:CreateTags", "--accounts", "1"]).write_stdin("").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"1\" is not an AWS account id"));
 }
 
 #[test]
