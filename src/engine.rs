@@ -270,6 +270,8 @@ pub(crate) fn read_all(agg: Aggregates, files: &[InputFile], only: &ingest::Scop
     let inputs = source_ids(files);
     // A nightly run keeps its keys for the next night; a batch run lets them go.
     let releases = if agg.keep_seen { Vec::new() } else { seen_releases(files) };
+    // Only a nightly run keeps a manifest, where a file's content hash is recorded.
+    let hash = agg.keep_seen;
     let threads = rayon::current_num_threads().max(1);
     let window = 2 * threads + 2;
     let next = AtomicUsize::new(0);
@@ -284,7 +286,7 @@ pub(crate) fn read_all(agg: Aggregates, files: &[InputFile], only: &ingest::Scop
                     return;
                 }
                 order.wait_for_turn(i, window);
-                let mut batch = ingest::read_file_with(&files[i], limits);
+                let mut batch = ingest::read_file_hashing(&files[i], limits, hash);
                 batch.keep_scope(only);
                 order.lock().pending.insert(i, batch);
                 // Merge what is next in order; if another worker holds the merge, it will

@@ -48,7 +48,8 @@ pub struct FileBatch {
     /// For a counts table of version 2, the records each day (of eventTime) held in the
     /// logs it was made from, every category and duplicates included.
     pub day_records: Vec<(crate::aggregate::Day, u64)>,
-    /// SHA-256 of the file's bytes as stored, hex, when it was read to its end.
+    /// SHA-256 of the file's bytes as stored, hex, when it was read to its end and asked
+    /// for ([`read_file_hashing`]).
     pub sha256: Option<String>,
 }
 
@@ -119,12 +120,18 @@ pub fn read_file(file: &InputFile) -> FileBatch {
 /// Reads, decompresses and parses one input file. Never fails: every problem is recorded
 /// in the batch's report, and every record that could be read is kept.
 pub fn read_file_with(file: &InputFile, limits: &ReadLimits) -> FileBatch {
+    read_file_hashing(file, limits, false)
+}
+
+/// As [`read_file_with`]; with `hash`, also the SHA-256 of the file's bytes as they are
+/// read ([`FileBatch::sha256`]), which only a run that keeps a manifest needs.
+pub fn read_file_hashing(file: &InputFile, limits: &ReadLimits, hash: bool) -> FileBatch {
     let mut batch = FileBatch { report: FileReport::new(file.display_name()), ..FileBatch::default() };
     match open(file) {
         Ok((reader, size)) => {
             batch.source_id = size.and_then(|size| path_of(file).map(|p| source_id(p, size)));
             let is_log = path_of(file).is_some_and(discover::is_log_location);
-            let mut hashing = hashing::Hashing::new(reader);
+            let mut hashing = hashing::Hashing::new(reader, hash);
             read_source(&mut hashing, limits, is_log, &mut batch);
             batch.sha256 = hashing.sha256_of_whole(size);
         }
