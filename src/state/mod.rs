@@ -351,11 +351,10 @@ impl StateDir {
 
     /// Removes generations other than the current one and temporary folders.
     fn remove_leftovers(&self) -> Result<(), StateError> {
+        // Past the check, a folder without CURRENT has no generation to remove.
         self.check_current()?;
-        let Some(current) = self.current()?.map(|p| p.generation) else {
-            return self.remove_where(|name| name.starts_with(".state-") || name.starts_with(".CURRENT.tmp"));
-        };
-        self.remove_where(|name| (is_generation(name) && name != current) || name.starts_with(".state-") || name.starts_with(".CURRENT.tmp"))
+        let current = self.current()?.map(|p| p.generation);
+        self.remove_where(|name| (is_generation(name) && Some(name) != current.as_deref()) || name.starts_with(".state-") || name.starts_with(".CURRENT.tmp"))
     }
 
     fn remove_where(&self, stale: impl Fn(&str) -> bool) -> Result<(), StateError> {
