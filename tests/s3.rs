@@ -275,6 +275,20 @@ fn a_sample_log() -> (String, Vec<u8>) {
 /// passing run takes seconds.
 const HANG_GUARD: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// Runs `detect` over the whole bucket (bounded by [`HANG_GUARD`]), checks it succeeds
+/// and gives data/sample's records and read line (`unread` says what must not have been
+/// read), and returns its standard error.
+fn detect_bucket_as_sample(moto: &Moto, unread: &str) -> String {
+    let out = moto.trailsight().args(["detect", &format!("s3://{BUCKET}/")]).timeout(HANG_GUARD).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let (local, local_read) = sample_run();
+    let lines = |b: &[u8]| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count();
+    assert!(out.stdout == local, "every other object is read: {} records, {} from data/sample", lines(&out.stdout), lines(&local));
+    assert_eq!(read_line(&out.stderr), local_read, "{unread}");
+    stderr.into_owned()
+}
+
 /// Issue 21, item 6: one object whose key starts with `/` made `detect s3://BUCKET/` list
 /// the bucket root again and again, forever, with no message.
 #[test]
@@ -284,13 +298,7 @@ fn issue21_a_key_starting_with_a_slash_is_named_and_skipped_not_listed_forever()
     let (relative, bytes) = a_sample_log();
     let odd = format!("/{relative}");
     moto.put_odd(&odd, &bytes);
-    let out = moto.trailsight().args(["detect", &format!("s3://{BUCKET}/")]).timeout(HANG_GUARD).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let (local, local_read) = sample_run();
-    let lines = |b: &[u8]| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count();
-    assert!(out.stdout == local, "every other object is read: {} records, {} from data/sample", lines(&out.stdout), lines(&local));
-    assert_eq!(read_line(&out.stderr), local_read, "the odd object is not read");
+    let stderr = detect_bucket_as_sample(&moto, "the odd object is not read");
     assert!(stderr.contains(&format!("s3://{BUCKET}/{odd}: odd S3 key skipped: the key starts with /")), "the key is named with the reason: {stderr}");
 }
 
@@ -313,13 +321,7 @@ fn issue21_a_dot_or_empty_part_in_a_key_skips_that_key_not_its_folder() {
     for key in &odd {
         moto.put_odd(key, &bytes);
     }
-    let out = moto.trailsight().args(["detect", &format!("s3://{BUCKET}/")]).timeout(HANG_GUARD).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let (local, local_read) = sample_run();
-    let lines = |b: &[u8]| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count();
-    assert!(out.stdout == local, "every other object is read: {} records, {} from data/sample", lines(&out.stdout), lines(&local));
-    assert_eq!(read_line(&out.stderr), local_read, "no odd object is read");
+    let stderr = detect_bucket_as_sample(&moto, "no odd object is read");
     for key in &odd {
         let named = stderr.lines().any(|l| l.contains(&format!("s3://{BUCKET}/{key}: odd S3 key skipped: the key ")));
         assert!(named, "{key} is named with its reason: {stderr}");

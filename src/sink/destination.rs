@@ -191,22 +191,11 @@ fn commit_one(named: Named, handed: Handed) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insight::{Average, InsightContext, InsightDetails, Statistics};
 
     fn record(id: &str) -> InsightRecord {
-        let details = InsightDetails {
-            state: "Start",
-            event_source: "ec2.amazonaws.com".into(),
-            event_name: "RunInstances".into(),
-            insight_type: "ApiCallRateInsight",
-            error_code: None,
-            source_event_category: "Management",
-            insight_context: InsightContext {
-                statistics: Statistics { baseline: Average(0.5), insight: Average(10.0), insight_duration: 5, baseline_duration: 10080 },
-                attributions: vec![],
-            },
-        };
-        InsightRecord::new("2026-01-12T21:30:00Z".into(), "us-east-1".into(), id.into(), "111122223333".into(), "s".into(), details)
+        let mut record = crate::sink::tests::record_in("111122223333", "us-east-1", "2026-01-12T21:30:00Z", "Start");
+        record.event_id = id.into();
+        record
     }
 
     /// Takes the first `takes` records it is handed, then gives up (as a collector that

@@ -5,7 +5,8 @@ fn record(time: &str, state: &'static str) -> InsightRecord {
     record_in("111122223333", "us-east-1", time, state)
 }
 
-fn record_in(account: &str, region: &str, time: &str, state: &'static str) -> InsightRecord {
+/// A record of `account` and `region` (also for the other sink modules' tests).
+pub(super) fn record_in(account: &str, region: &str, time: &str, state: &'static str) -> InsightRecord {
     InsightRecord::new(
         time.to_string(),
         region.into(),
