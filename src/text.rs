@@ -21,6 +21,11 @@ pub fn is_unprintable(c: char) -> bool {
         | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// A path as [`printable`] shows it.
+pub fn printable_path(path: &std::path::Path) -> String {
+    printable(&path.display().to_string()).into_owned()
+}
+
 /// `s` with every [`is_unprintable`] character written as an escape: `\x1b` below
 /// U+0080, `\u{202e}` above; borrowed unchanged when there is none.
 pub fn printable(s: &str) -> Cow<'_, str> {

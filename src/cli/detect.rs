@@ -230,7 +230,7 @@ fn clashing_outputs(args: &DetectArgs) -> Option<String> {
     let files: Vec<(String, PathBuf)> = named.chain(explain).chain(counts).map(|(what, p)| (what, normalised(&p))).collect();
     for (i, (a, path)) in files.iter().enumerate() {
         if let Some((b, _)) = files[i + 1..].iter().find(|(_, other)| other == path) {
-            let shown = trailsight::text::printable(&path.display().to_string()).into_owned();
+            let shown = trailsight::text::printable_path(&path);
             return Some(format!("{a} and {b} name the same file ({shown}): give each output its own"));
         }
     }
@@ -598,7 +598,7 @@ impl OwnOutputs {
         let trailsight::ingest::InputFile::Path(path) = file else { return true };
         let Some(flag) = self.flag_of(path) else { return true };
         if !quiet {
-            eprintln!("trailsight: note: {} not read: it is this run's own {flag} output", trailsight::text::printable(&path.display().to_string()));
+            eprintln!("trailsight: note: {} not read: it is this run's own {flag} output", trailsight::text::printable_path(&path));
         }
         false
     }
@@ -639,7 +639,7 @@ fn verify(args: &DetectArgs) -> Result<std::collections::BTreeMap<PathBuf, Strin
         }
         match checked.failing.get(path) {
             Some(status) if !status.is_failure() => {
-                eprintln!("trailsight: warning: {}: {status:?}: not yet covered by a digest; read anyway", trailsight::text::printable(&path.display().to_string()))
+                eprintln!("trailsight: warning: {}: {status:?}: not yet covered by a digest; read anyway", trailsight::text::printable_path(&path))
             }
             Some(status) => {
                 refused.insert(path.clone(), format!("{status:?}"));
@@ -651,7 +651,7 @@ fn verify(args: &DetectArgs) -> Result<std::collections::BTreeMap<PathBuf, Strin
     }
     let verb = if args.allow_unverified { "read anyway (--allow-unverified)" } else { "refused" };
     for (path, why) in &refused {
-        eprintln!("trailsight: {}: integrity not proven ({why}): {verb}", trailsight::text::printable(&path.display().to_string()));
+        eprintln!("trailsight: {}: integrity not proven ({why}): {verb}", trailsight::text::printable_path(&path));
     }
     Ok(refused)
 }

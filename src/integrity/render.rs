@@ -38,7 +38,7 @@ impl Report {
     }
 
     fn heading(&self) -> String {
-        let paths: Vec<String> = self.paths.iter().map(|p| printable(&p.display().to_string()).into_owned()).collect();
+        let paths: Vec<String> = self.paths.iter().map(|p| crate::text::printable_path(p)).collect();
         let mut heading = format!("Validating CloudTrail log files in {}", paths.join(", "));
         if self.requested.from.is_some() || self.requested.to.is_some() {
             heading.push_str(&format!(" between {} and {}", self.requested_from(), self.requested_to()));
@@ -95,7 +95,7 @@ impl Report {
         }
         writeln!(w)?;
         for u in &self.unreadable {
-            writeln!(w, "Path\t{}\tUNREADABLE: {}", printable(&u.path.display().to_string()), printable(&u.reason.to_string()))?;
+            writeln!(w, "Path\t{}\tUNREADABLE: {}", crate::text::printable_path(&u.path), printable(&u.reason.to_string()))?;
         }
         Ok(())
     }

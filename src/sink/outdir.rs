@@ -180,7 +180,7 @@ fn remove_if_ours(root: &Path, relative: &str, sha256: &str) -> bool {
         return false;
     }
     if let Some(link) = first_link(root, relative) {
-        let link = crate::text::printable(&link.display().to_string()).into_owned();
+        let link = crate::text::printable_path(&link);
         tracing::warn!(link = %link, file = relative, "a folder on the way is a link (or a file): the file the manifest lists under it is not removed");
         return false;
     }
@@ -226,7 +226,7 @@ fn first_link(root: &Path, relative: &str) -> Option<PathBuf> {
 /// link (or a file) on the way: nothing is written through a link out of `root`.
 pub(super) fn real_folders(root: &Path, relative: &str) -> io::Result<PathBuf> {
     if let Some(link) = first_link(root, relative) {
-        let shown = crate::text::printable(&link.display().to_string()).into_owned();
+        let shown = crate::text::printable_path(&link);
         return Err(io::Error::other(format!("{shown} is a link or a file, not a folder: nothing is written through it")));
     }
     let mut at = root.to_path_buf();
@@ -237,7 +237,7 @@ pub(super) fn real_folders(root: &Path, relative: &str) -> io::Result<PathBuf> {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_dir()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let shown = crate::text::printable(&at.display().to_string()).into_owned();
+                let shown = crate::text::printable_path(&at);
                 return Err(io::Error::other(format!("{shown} is a link or a file, not a folder: nothing is written through it")));
             }
             Err(e) => return Err(e),
